@@ -1,0 +1,247 @@
+"""The ``assess`` command line. It only calls the public Python API.
+
+Exit codes: 0 success; 1 a check failed (lint errors, failing test vectors, invalid rows in
+strict scoring); 2 usage, spec or data errors.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+def _load_instrument(source: str):
+    from assess.scoring import load_instrument
+    from assess.spec import SpecError
+
+    try:
+        return load_instrument(source)
+    except SpecError as exc:
+        _fail(str(exc))
+    except (FileNotFoundError, KeyError, LookupError) as exc:
+        _fail(str(exc).strip("'\""))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="assess")
+def cli() -> None:
+    """assess: offender risk-assessment instruments as data: specs, scoring, synthetic cohorts
+    and validation."""
+
+
+# --------------------------------------------------------------------------- instruments
+
+
+@cli.group()
+def instruments() -> None:
+    """List, inspect and template the built-in instruments."""
+
+
+@instruments.command("list")
+def instruments_list() -> None:
+    """List the instruments found on the instrument path."""
+    from assess.spec import list_instruments
+
+    table = Table(title="Instruments")
+    for col in ("id", "version", "status", "name", "path"):
+        table.add_column(col)
+    for info in list_instruments():
+        table.add_row(info.id, info.version, info.status, info.name, str(info.path))
+    console.print(table)
+
+
+@instruments.command("show")
+@click.argument("instrument")
+def instruments_show(instrument: str) -> None:
+    """Print an instrument card: provenance, domains, items, scoring, bands."""
+    from assess.report.card import instrument_card
+
+    inst = _load_instrument(instrument)
+    from rich.markdown import Markdown
+
+    console.print(Markdown(instrument_card(inst.spec, spec_hash=inst.spec_hash)))
+
+
+@instruments.command("template")
+@click.argument("instrument")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="CSV or Parquet file to write.")
+@click.option("--rows", default=10, show_default=True, type=click.IntRange(min=0), help="Number of random valid rows.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed for the random rows.")
+def instruments_template(instrument: str, output: str, rows: int, seed: int) -> None:
+    """Write a table with the instrument's input columns and random valid rows."""
+    from assess.io import TableFormatError, write_table
+
+    inst = _load_instrument(instrument)
+    frame = inst.template(rows, seed=seed)
+    try:
+        path = write_table(frame, output)
+    except TableFormatError as exc:
+        _fail(str(exc))
+    console.print(f"wrote {len(frame)} rows x {frame.shape[1]} columns to {path}")
+
+
+# --------------------------------------------------------------------------- lint / schema
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+def lint(paths: tuple[str, ...]) -> None:
+    """Validate instrument specs and run their embedded test vectors."""
+    from assess.scoring import Instrument
+    from assess.spec import SpecError, load_spec
+
+    failures = 0
+    for source in paths:
+        try:
+            spec = load_spec(source)
+        except (SpecError, FileNotFoundError, LookupError) as exc:
+            failures += 1
+            err_console.print(f"[red]FAIL[/] {source}\n{exc}", highlight=False)
+            continue
+        stem = Path(source).name.removesuffix(".yaml").removesuffix(".yml")
+        problems: list[str] = []
+        if Path(source).suffix in (".yaml", ".yml") and stem != spec.id:
+            problems.append(f"file name {Path(source).name!r} does not match the id {spec.id!r}")
+        results = Instrument(spec).run_test_vectors()
+        for res in results:
+            if not res.passed:
+                problems.append(f"test vector {res.name!r} failed: {res.describe()}")
+        if not results:
+            problems.append("no test vectors: add at least one under 'test_vectors'")
+        if problems:
+            failures += 1
+            err_console.print(f"[red]FAIL[/] {source} ({spec.id} {spec.version})", highlight=False)
+            for p in problems:
+                err_console.print(f"  - {p}", highlight=False)
+        else:
+            console.print(
+                f"[green]ok[/]   {source} ({spec.id} {spec.version}, {len(results)} test vectors passed)",
+                highlight=False,
+            )
+    if failures:
+        err_console.print(f"{failures} of {len(paths)} spec(s) failed")
+        sys.exit(EXIT_FAIL)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of instrument specs."""
+    from assess.spec import instrument_json_schema
+
+    click.echo(json.dumps(instrument_json_schema(), indent=2))
+
+
+# --------------------------------------------------------------------------- score
+
+
+@cli.command()
+@click.argument("instrument")
+@click.option("--input", "-i", "input_path", required=True, type=click.Path(dir_okay=False), help="CSV or Parquet input.")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="CSV or Parquet output.")
+@click.option("--strict", is_flag=True, help="Fail on any invalid input value instead of flagging the row.")
+@click.option("--keep", multiple=True, help="Input column to copy into the output (repeatable), e.g. person_id.")
+def score(instrument: str, input_path: str, output: str, strict: bool, keep: tuple[str, ...]) -> None:
+    """Score a cohort file with an instrument; one output row per input row."""
+    from assess.io import TableFormatError, read_table, write_table
+    from assess.scoring import ScoringInputError
+
+    inst = _load_instrument(instrument)
+    categorical = [it.id for it in inst.spec.items if it.response.type == "categorical"]
+    try:
+        frame = read_table(input_path, string_columns=categorical)
+    except (TableFormatError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    missing_keep = [c for c in keep if c not in frame.columns]
+    if missing_keep:
+        _fail(f"--keep names columns not in {input_path}: {', '.join(missing_keep)}")
+    try:
+        result = inst.score(frame, strict=strict, keep=list(keep) or None)
+    except ScoringInputError as exc:
+        _fail(str(exc), EXIT_FAIL if strict else EXIT_USAGE)
+    except ValueError as exc:
+        _fail(str(exc))
+    try:
+        write_table(result.frame, output)
+    except TableFormatError as exc:
+        _fail(str(exc))
+    console.print(result.summary_text() if hasattr(result, "summary_text") else str(result), highlight=False)
+    console.print(f"wrote {len(result.frame)} rows to {output}")
+
+
+# --------------------------------------------------------------------------- simulate
+
+
+@cli.command()
+@click.argument("scenario")
+@click.option("--n", "n", type=click.IntRange(min=1), default=None, help="Number of people (default: the scenario's).")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="CSV or Parquet file.")
+def simulate(scenario: str, n: int | None, seed: int, output: str) -> None:
+    """Simulate a synthetic cohort with known ground truth from a scenario."""
+    from assess.io import TableFormatError
+    from assess.spec import SpecError
+    from assess.synthetic import simulate as _simulate
+    from assess.synthetic import write_cohort
+
+    try:
+        frame = _simulate(scenario, n=n, seed=seed)
+    except (SpecError, FileNotFoundError, LookupError, ValueError) as exc:
+        _fail(str(exc).strip("'\""))
+    try:
+        path = write_cohort(frame, output)
+    except TableFormatError as exc:
+        _fail(str(exc))
+    events = int(frame["event"].astype(bool).sum()) if "event" in frame else 0
+    console.print(f"wrote {len(frame)} people ({events} reoffended within follow-up) to {path}")
+
+
+# --------------------------------------------------------------------------- demo (main job)
+
+
+@cli.command()
+@click.option("--instrument", default="rnr-desistance-integrated", show_default=True)
+@click.option("--scenario", default="baseline", show_default=True)
+@click.option("--n", "n", default=5000, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=2026, show_default=True, type=int)
+def demo(instrument: str, scenario: str, n: int, seed: int) -> None:
+    """Score a built-in synthetic example cohort with the integrated instrument and summarise."""
+    from assess.synthetic import simulate as _simulate
+
+    inst = _load_instrument(instrument)
+    cohort = _simulate(scenario, n=n, seed=seed)
+    result = inst.score(cohort, keep=["person_id"])
+    console.rule(f"{inst.id} {inst.version} on synthetic scenario '{scenario}' (n={n}, seed={seed})")
+    console.print(result.summary_text() if hasattr(result, "summary_text") else str(result), highlight=False)
+    if "band" in result.frame and "event" in cohort:
+        rates = (
+            cohort.assign(band=result.frame["band"])
+            .groupby("band", observed=True)["event"]
+            .agg(["size", "mean"])
+            .rename(columns={"size": "n", "mean": "observed reoffending rate"})
+        )
+        console.print("\nObserved reoffending within follow-up by band:")
+        console.print(rates.to_string(float_format=lambda x: f"{x:.3f}"), highlight=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="assess")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
