@@ -72,7 +72,8 @@ def format_path(path: Path) -> str:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # allow_inf_nan=False: a NaN/inf in points, coefficients or cut-offs would score silently wrong
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------- provenance
@@ -179,7 +180,7 @@ class CountResponse(_Model):
     """A non-negative whole number (e.g. previous convictions) mapped to points by bands."""
 
     type: Literal["count"]
-    min: int = 0
+    min: int = Field(default=0, ge=0)
     max: int | None = Field(default=None, description="Largest plausible value; larger is an input error.")
     bands: list[PointsBand] = Field(min_length=1)
 
@@ -190,6 +191,8 @@ class CountResponse(_Model):
 
     @model_validator(mode="after")
     def _cover(self) -> CountResponse:
+        if self.max is not None and self.max < self.min:
+            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
         _check_cover(self.bands, self.min, self.max)
         return self
 
