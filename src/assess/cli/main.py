@@ -58,11 +58,17 @@ def instruments_list() -> None:
     from assess.spec import list_instruments
 
     table = Table(title="Instruments")
-    for col in ("id", "version", "status", "name", "path"):
-        table.add_column(col)
+    for col in ("id", "version", "status"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("name")
+    problems = []
     for info in list_instruments():
-        table.add_row(info.id, info.version, info.status, info.name, str(info.path))
+        table.add_row(info.id, info.version, info.status, info.name)
+        if getattr(info, "problem", None):
+            problems.append(f"{info.path}: {info.problem}")
     console.print(table)
+    for p in problems:
+        err_console.print(f"[yellow]warning:[/] {p}", highlight=False)
 
 
 @instruments.command("show")
@@ -120,7 +126,7 @@ def lint(paths: tuple[str, ...]) -> None:
         results = Instrument(spec).run_test_vectors()
         for res in results:
             if not res.passed:
-                problems.append(f"test vector {res.name!r} failed: {res.describe()}")
+                problems.append(str(res))
         if not results:
             problems.append("no test vectors: add at least one under 'test_vectors'")
         if problems:
@@ -179,7 +185,7 @@ def score(instrument: str, input_path: str, output: str, strict: bool, keep: tup
         write_table(result.frame, output)
     except TableFormatError as exc:
         _fail(str(exc))
-    console.print(result.summary_text() if hasattr(result, "summary_text") else str(result), highlight=False)
+    console.print(str(result), highlight=False)
     console.print(f"wrote {len(result.frame)} rows to {output}")
 
 
@@ -226,7 +232,7 @@ def demo(instrument: str, scenario: str, n: int, seed: int) -> None:
     cohort = _simulate(scenario, n=n, seed=seed)
     result = inst.score(cohort, keep=["person_id"])
     console.rule(f"{inst.id} {inst.version} on synthetic scenario '{scenario}' (n={n}, seed={seed})")
-    console.print(result.summary_text() if hasattr(result, "summary_text") else str(result), highlight=False)
+    console.print(str(result), highlight=False)
     if "band" in result.frame and "event" in cohort:
         rates = (
             cohort.assign(band=result.frame["band"])
