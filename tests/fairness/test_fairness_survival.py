@@ -1,0 +1,169 @@
+"""Survival-aware fairness: KM by band per group, IPCW error rates at a horizon, Harrell's C."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines import KaplanMeierFitter
+from lifelines.utils import concordance_index
+
+from assess.fairness import fairness_report
+from assess.fairness._data import group_design
+from assess.fairness.time_to_event import _cells, _statistic, _units
+from assess.metrics.survival import kaplan_meier
+
+HORIZON = 365.0
+
+
+def _cohort(n=3000, seed=0):
+    rng = np.random.default_rng(seed)
+    g = rng.choice(["A", "B", "C"], n, p=[0.5, 0.3, 0.2])
+    s = rng.integers(0, 15, n)
+    haz = 0.0015 * np.exp(0.12 * s + np.where(g == "B", 0.3, 0.0))
+    t_event = rng.exponential(1 / haz)
+    cens = rng.uniform(100, 900, n) * np.where(g == "C", 0.7, 1.0)  # censoring depends on group
+    t = np.ceil(np.minimum(t_event, cens))
+    e = (t_event <= cens).astype(int)
+    band = np.where(s < 5, "Low", np.where(s < 10, "Medium", "High"))
+    y = ((t <= HORIZON) & (e == 1)).astype(int)
+    return pd.DataFrame({"g": g, "s": s, "t": t, "e": e, "band": band, "y": y})
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return _cohort()
+
+
+@pytest.fixture(scope="module")
+def report(cohort):
+    return fairness_report(cohort, score="s", outcome="y", groups="g", cutoff=8, time="t", event="e",
+                           horizon=HORIZON, band="band", n_boot=100, seed=3)
+
+
+def test_km_by_band_per_group_matches_project_and_lifelines(cohort, report):
+    surv = report.survival
+    for (g, band), sub in cohort.groupby(["g", "band"]):
+        row = surv[(surv["grouping"] == "g") & (surv["group"] == g) & (surv["band"] == band)].iloc[0]
+        km = kaplan_meier(sub["t"], sub["e"]).survival_at(HORIZON)
+        assert row["survival"] == pytest.approx(float(km["survival"].iloc[0]), abs=1e-12)
+        kmf = KaplanMeierFitter().fit(sub["t"], sub["e"])
+        assert row["survival"] == pytest.approx(float(kmf.predict(HORIZON)), abs=1e-12)
+        assert row["n"] == len(sub)
+        assert row["events_by_horizon"] == int(((sub["t"] <= HORIZON) & (sub["e"] == 1)).sum())
+        assert row["lower"] <= row["survival"] <= row["upper"]
+    bands = surv.loc[surv["grouping"] == "g", "band"].unique().tolist()
+    assert bands == ["Low", "Medium", "High"]  # ordered by mean score
+
+
+def _ipcw_reference(sub: pd.DataFrame, cutoff: float):
+    """Brute force IPCW confusion table with the censoring KM from lifelines; events are moved
+    a hair earlier so that, at a tied time, they leave the censoring risk set first."""
+    kmf = KaplanMeierFitter().fit(sub["t"] - 1e-6 * sub["e"], 1 - sub["e"])
+    t = sub["t"].to_numpy()
+    e = sub["e"].to_numpy().astype(bool)
+    flag = sub["s"].to_numpy() >= cutoff
+    g_minus = kmf.predict(t - 0.5).to_numpy()  # integer times: G(T-)
+    g_h = float(kmf.predict(HORIZON))
+    case = e & (t <= HORIZON)
+    ctrl = t > HORIZON
+    w = np.where(case, 1 / g_minus, np.where(ctrl, 1 / g_h, 0.0))
+    tp = np.sum(w * (case & flag))
+    fn = np.sum(w * (case & ~flag))
+    fp = np.sum(w * (ctrl & flag))
+    tn = np.sum(w * (ctrl & ~flag))
+    return tp, fp, fn, tn
+
+
+def test_ipcw_error_rates_match_brute_force(cohort, report):
+    hz = report.horizon_frames["g"].by_group
+    for g, sub in cohort.groupby("g"):
+        tp, fp, fn, tn = _ipcw_reference(sub, 8)
+        assert hz.loc[g, "tpr"] == pytest.approx(tp / (tp + fn), abs=1e-12)
+        assert hz.loc[g, "fpr"] == pytest.approx(fp / (fp + tn), abs=1e-12)
+        assert hz.loc[g, "ppv"] == pytest.approx(tp / (tp + fp), abs=1e-12)
+        assert hz.loc[g, "npv"] == pytest.approx(tn / (tn + fn), abs=1e-12)
+        assert hz.loc[g, "selection_rate"] == pytest.approx((sub["s"] >= 8).mean(), abs=1e-14)
+
+
+def test_ipcw_cumulative_incidence_equals_one_minus_km(cohort, report):
+    hz = report.horizon_frames["g"].by_group
+    for g, sub in cohort.groupby("g"):
+        s_h = float(KaplanMeierFitter().fit(sub["t"], sub["e"]).predict(HORIZON))
+        assert hz.loc[g, "cumulative_incidence"] == pytest.approx(1 - s_h, abs=1e-12)
+
+
+def test_horizon_identity_holds(report):
+    ident = report.identity
+    hz = ident[ident["grouping"].str.contains("survival")]
+    assert len(hz) == 3 and (hz["status"] == "ok").all()
+    assert hz["abs_difference"].max() < 1e-12
+
+
+def test_c_index_per_group_matches_lifelines(cohort, report):
+    hz = report.horizon_frames["g"]
+    for g, sub in cohort.groupby("g"):
+        ref = concordance_index(sub["t"], -sub["s"], sub["e"])
+        assert hz.by_group.loc[g, "c_index"] == pytest.approx(ref, abs=1e-12)
+    assert hz.overall["c_index"] == pytest.approx(concordance_index(cohort["t"], -cohort["s"], cohort["e"]), abs=1e-12)
+    lo, hi = hz.by_group_ci()
+    assert (lo["c_index"] < hz.by_group["c_index"]).all() and (hz.by_group["c_index"] < hi["c_index"]).all()
+
+
+def test_batched_c_index_equals_harrell_c_on_weighted_tables(cohort):
+    """The batched grid computation used for bootstrap replicates gives Harrell's C of the
+    table it is given: check on the observed table and on a reweighted (resampled) table."""
+    from assess.metrics.concordance import harrell_c
+    from assess.metrics.tables import levels_and_codes
+
+    design = group_design(cohort, "g", len(cohort))
+    levels, lcode = levels_and_codes(cohort["s"].to_numpy(float))
+    flag = np.zeros(levels.size, dtype=bool)
+    cells = _cells(design.stratum, np.zeros(len(cohort), dtype=np.int64), lcode, flag, cohort["t"].to_numpy(float),
+                   cohort["e"].to_numpy().astype(bool), design.n_strata, 1, levels.size)
+    maps, parts = _units(design)
+    stat = _statistic(cells, maps, HORIZON, with_c=True)
+    rng = np.random.default_rng(0)
+    resampled = rng.multinomial(int(cells.counts.sum()), cells.counts / cells.counts.sum())
+    out = stat(np.vstack([cells.counts, resampled]))
+    c = out["c_num"] / out["c_den"]
+    # observed: everyone, then groups A, B, C
+    assert c[0, 0] == pytest.approx(harrell_c(cohort["t"], cohort["e"], cohort["s"], ci=None).estimate, abs=1e-12)
+    # resampled: expand the cells into rows and compare
+    rows = np.repeat(np.arange(cells.counts.size), resampled.astype(int))
+    t = cells.times[cells.tcode[rows]]
+    e = cells.event[rows]
+    s = levels[cells.level[rows]]
+    grp = cells.stratum[rows]
+    assert c[1, 0] == pytest.approx(harrell_c(t, e, s, ci=None).estimate, abs=1e-12)
+    for gi in range(3):
+        sel = grp == gi
+        assert c[1, 1 + gi] == pytest.approx(harrell_c(t[sel], e[sel], s[sel], ci=None).estimate, abs=1e-12)
+
+
+def test_survival_suppression_and_flag_bands(cohort):
+    df = cohort.copy()
+    df.loc[:19, "g"] = "Tiny"
+    rep = fairness_report(df, score="s", outcome="y", groups="g", cutoff=8, time="t", event="e", horizon=HORIZON,
+                          n_boot=0)
+    surv = rep.survival
+    tiny = surv[surv["group"] == "Tiny"]
+    assert (tiny["status"] == "suppressed").all() and tiny["survival"].isna().all() and tiny["n"].isna().all()
+    assert set(surv["band"]) == {"below cut-off", "at or above cut-off"}
+    hz = rep.horizon_frames["g"]
+    assert hz.suppressed[list(hz.groups).index("Tiny")]
+    assert rep.horizon_error_rates.loc[rep.horizon_error_rates["group"] == "Tiny", "estimate"].isna().all()
+
+
+def test_survival_reproducible_and_requires_horizon(cohort):
+    kw = dict(score="s", outcome="y", groups="g", cutoff=8, time="t", event="e", horizon=HORIZON, n_boot=30)
+    a = fairness_report(cohort, seed=5, **kw)
+    b = fairness_report(cohort, seed=5, **kw)
+    pd.testing.assert_frame_equal(a.horizon_error_rates, b.horizon_error_rates)
+    pd.testing.assert_frame_equal(a.survival, b.survival)
+    with pytest.raises(ValueError, match="horizon"):
+        fairness_report(cohort, score="s", outcome="y", groups="g", cutoff=8, time="t", event="e", n_boot=0)
+    with pytest.raises(ValueError, match="both time and event"):
+        fairness_report(cohort, score="s", outcome="y", groups="g", cutoff=8, time="t", horizon=1.0, n_boot=0)
+    frames = a.to_frames()
+    assert {"survival", "horizon_error_rates", "horizon_comparisons"} <= set(frames)
