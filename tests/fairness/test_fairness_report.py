@@ -295,11 +295,13 @@ def test_bca_intervals_bracket_estimate():
     assert (tidy["ci_method"] == "bca").all()
 
 
-def test_row_order_invariance_including_intervals():
-    df = _cohort(n=1500, seed=14)
-    kw = dict(score="score", outcome="y", groups=["race", "sex"], cutoff=12, n_boot=50, seed=7)
+@settings(max_examples=8, deadline=None)
+@given(perm_seed=st.integers(0, 2**31 - 1))
+def test_row_order_invariance_including_intervals(perm_seed):
+    df = _cohort(n=800, seed=14)
+    kw = dict(score="score", outcome="y", groups=["race", "sex"], cutoff=12, n_boot=30, seed=7)
     a = fairness_report(df, **kw).by_group
-    shuffled = df.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    shuffled = df.sample(frac=1.0, random_state=perm_seed % 2**32).reset_index(drop=True)
     b = fairness_report(shuffled, **kw).by_group
     pd.testing.assert_frame_equal(a, b)
 
@@ -453,4 +455,23 @@ def test_bca_refuses_huge_tables():
     n = 4_000
     df = pd.DataFrame({"s": rng.random(n), "y": rng.integers(0, 2, n), "g": rng.choice(["a", "b"], n)})
     with pytest.raises(ValueError, match="BCa intervals need"):
-        fairness_report(df, score="s", outcome="y", groups="g", cutoff=0.5, n_boot=10, ci_method="bca", seed=1)
+        fairness_report(df, score="s", outcome="y", groups="g", cutoff=0.5, n_boot=10, ci_method="bca", seed=1,
+                        max_levels=10**6)
+
+
+def test_binned_bootstrap_for_continuous_scores_is_centred_and_close_to_exact():
+    rng = np.random.default_rng(25)
+    n = 3000
+    p = rng.beta(2, 5, n)
+    df = pd.DataFrame({"p": p, "y": (rng.random(n) < p).astype(int), "g": rng.choice(["a", "b"], n)})
+    kw = dict(score="p", outcome="y", groups="g", cutoff=0.3, probability="p", n_boot=300, seed=4)
+    binned = fairness_report(df, max_levels=200, **kw)
+    exact = fairness_report(df, max_levels=10**6, **kw)
+    assert any("quantile bins" in note for note in binned.notes)
+    assert not any("quantile bins" in note for note in exact.notes)
+    a, b = binned.by_group, exact.by_group
+    pd.testing.assert_series_equal(a["estimate"], b["estimate"])
+    sel = a["metric"].isin(["auc", "fpr", "fnr", "ppv", "oe_ratio"])
+    width = (b.loc[sel, "upper"] - b.loc[sel, "lower"]).to_numpy()
+    assert np.all(np.abs(a.loc[sel, "lower"].to_numpy() - b.loc[sel, "lower"].to_numpy()) < 0.25 * width)
+    assert np.all(np.abs(a.loc[sel, "upper"].to_numpy() - b.loc[sel, "upper"].to_numpy()) < 0.25 * width)

@@ -198,7 +198,7 @@ def resample(
             raise ValueError(
                 f"BCa intervals need one leave-one-out evaluation per distinct (group, score, outcome) cell and "
                 f"these data have {cells} such cells (a continuous score?), too many to do quickly; use "
-                "ci_method='percentile' or round the score"
+                "ci_method='percentile', round the score, or lower max_levels"
             )
         chunks, weights = jackknife_tables(counts)
         jk = _unflatten(np.concatenate([_flatten(stat(t))[0] for t in chunks], axis=0), layout)

@@ -149,6 +149,7 @@ class GroupMetricFrame:
 
     @property
     def has_ci(self) -> bool:
+        """Whether bootstrap replicates (hence intervals) are available."""
         return self._rep is not None
 
     def _ref_index(self) -> int:
@@ -251,9 +252,11 @@ class GroupMetricFrame:
         return self._shape(lo), self._shape(hi)
 
     def group_min_ci(self) -> tuple[pd.Series, pd.Series]:
+        """(lower, upper) bootstrap limits of :meth:`group_min` (recomputed per replicate)."""
         return self._interval("min")
 
     def group_max_ci(self) -> tuple[pd.Series, pd.Series]:
+        """(lower, upper) bootstrap limits of :meth:`group_max` (recomputed per replicate)."""
         return self._interval("max")
 
     def difference_ci(self, method: Method = "between_groups") -> tuple[pd.Series | pd.DataFrame, pd.Series | pd.DataFrame]:

@@ -287,7 +287,7 @@ def fairness_report(
     seed: int | np.random.SeedSequence | None = None,
     n_jobs: int = 1,
     curve_bins: int = 10,
-    max_levels: int = 2000,
+    max_levels: int = 1000,
     missing: Literal["raise", "drop"] = "raise",
     time: Any = None,
     event: Any = None,
