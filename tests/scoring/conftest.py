@@ -10,4 +10,7 @@ def builtin():
     """The three built-in instruments, compiled once."""
     from assess.scoring import load_instrument
 
-    return {name: load_instrument(name) for name in ("rnr-general", "desistance-strengths", "rnr-desistance-integrated")}
+    return {
+        name: load_instrument(name)
+        for name in ("rnr-general", "desistance-strengths", "rnr-desistance-integrated")
+    }

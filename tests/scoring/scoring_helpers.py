@@ -12,7 +12,15 @@ from assess.spec.models import InstrumentSpec
 
 
 def item(id: str, response: dict[str, Any], role: str = "risk", **kw: Any) -> dict[str, Any]:
-    return {"id": id, "label": id.replace("_", " "), "domain": "d", "role": role, "kind": "dynamic", "response": response, **kw}
+    return {
+        "id": id,
+        "label": id.replace("_", " "),
+        "domain": "d",
+        "role": role,
+        "kind": "dynamic",
+        "response": response,
+        **kw,
+    }
 
 
 def binary(id: str, present: float = 1.0, absent: float = 0.0, **kw: Any) -> dict[str, Any]:
@@ -21,7 +29,10 @@ def binary(id: str, present: float = 1.0, absent: float = 0.0, **kw: Any) -> dic
 
 def ordinal(id: str, values=(0, 1, 2), points=None, **kw: Any) -> dict[str, Any]:
     points = values if points is None else points
-    levels = [{"value": v, "label": f"level {v}", "points": p} for v, p in zip(values, points, strict=True)]
+    levels = [
+        {"value": v, "label": f"level {v}", "points": p}
+        for v, p in zip(values, points, strict=True)
+    ]
     return item(id, {"type": "ordinal", "levels": levels}, **kw)
 
 
@@ -38,8 +49,16 @@ def categorical(id: str, categories: dict[str, float], **kw: Any) -> dict[str, A
     return item(id, {"type": "categorical", "categories": cats}, **kw)
 
 
-def scale(id: str, components, method: str = "sum", max_missing: int = 0, policy: str = "prorate",
-          rounding: str = "half_up", lookup=None, **kw: Any) -> dict[str, Any]:
+def scale(
+    id: str,
+    components,
+    method: str = "sum",
+    max_missing: int = 0,
+    policy: str = "prorate",
+    rounding: str = "half_up",
+    lookup=None,
+    **kw: Any,
+) -> dict[str, Any]:
     out = {
         "id": id,
         "label": id,
@@ -53,7 +72,9 @@ def scale(id: str, components, method: str = "sum", max_missing: int = 0, policy
     return out
 
 
-def make_spec(items, scales=(), derived=(), models=(), bands=(), primary_band=None, **kw: Any) -> InstrumentSpec:
+def make_spec(
+    items, scales=(), derived=(), models=(), bands=(), primary_band=None, **kw: Any
+) -> InstrumentSpec:
     data = {
         "id": "test-instrument",
         "version": "1.0.0",
@@ -81,7 +102,9 @@ def make_instrument(*args: Any, **kw: Any) -> Instrument:
 def frame(**columns: Any) -> pd.DataFrame:
     """Object columns keep every value exactly as given (no dtype inference)."""
     n = len(next(iter(columns.values())))
-    return pd.DataFrame({k: pd.Series(list(v), dtype=object) for k, v in columns.items()}, index=pd.RangeIndex(n))
+    return pd.DataFrame(
+        {k: pd.Series(list(v), dtype=object) for k, v in columns.items()}, index=pd.RangeIndex(n)
+    )
 
 
 def assert_same_frames(a: pd.DataFrame, b: pd.DataFrame) -> None:
@@ -96,4 +119,6 @@ def assert_same_frames(a: pd.DataFrame, b: pd.DataFrame) -> None:
         elif x.dtype == object:
             assert x.tolist() == y.tolist(), c
         else:
-            np.testing.assert_allclose(x.to_numpy(dtype=float), y.to_numpy(dtype=float), rtol=1e-12, atol=1e-12, err_msg=c)
+            np.testing.assert_allclose(
+                x.to_numpy(dtype=float), y.to_numpy(dtype=float), rtol=1e-12, atol=1e-12, err_msg=c
+            )

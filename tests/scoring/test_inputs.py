@@ -34,7 +34,9 @@ def inst():
             categorical("housing", {"stable": 0, "unstable": 1}),
             item_context(),
         ],
-        scales=[scale("total", ["attitudes", "custody", "priors", "age", "housing"], max_missing=5)],
+        scales=[
+            scale("total", ["attitudes", "custody", "priors", "age", "housing"], max_missing=5)
+        ],
     )
 
 
@@ -49,11 +51,22 @@ def item_context():
     }
 
 
-GOOD = {"attitudes": 1, "custody": 0, "priors": 3, "age": 30.5, "housing": "stable", "language": "en"}
+GOOD = {
+    "attitudes": 1,
+    "custody": 0,
+    "priors": 3,
+    "age": 30.5,
+    "housing": "stable",
+    "language": "en",
+}
 
 # (column, bad value, text expected in the message)
 CORPUS = [
-    ("housing", "Unstable", "invalid value 'Unstable'; expected one of 'stable', 'unstable' (did you mean 'unstable'?)"),
+    (
+        "housing",
+        "Unstable",
+        "invalid value 'Unstable'; expected one of 'stable', 'unstable' (did you mean 'unstable'?)",
+    ),
     ("housing", "flat", "invalid value 'flat'"),
     ("attitudes", 1.5, "invalid value 1.5; expected one of the levels 0, 1, 2"),
     ("attitudes", "2", "invalid value '2' (text, not a number)"),
@@ -131,7 +144,9 @@ def test_strict_accepts_missing_values(inst):
 
 
 def test_missing_columns_listed_with_suggestions(inst):
-    data = frame(**{k: [v] for k, v in GOOD.items()}).rename(columns={"priors": "prior", "attitudes": "Attitudes"})
+    data = frame(**{k: [v] for k, v in GOOD.items()}).rename(
+        columns={"priors": "prior", "attitudes": "Attitudes"}
+    )
     data = data.drop(columns=["language", "age"])
     for strict in (False, True):
         with pytest.raises(MissingColumnsError) as err:
@@ -183,11 +198,18 @@ def test_numeric_dtypes_are_read_without_coercion(series):
 
 def test_text_and_boolean_columns():
     inst = make_instrument([ordinal("a"), binary("b")])
-    r = inst.score(pd.DataFrame({"a": pd.array(["1", None], dtype="string"), "b": np.array([True, False])}))
+    r = inst.score(
+        pd.DataFrame({"a": pd.array(["1", None], dtype="string"), "b": np.array([True, False])})
+    )
     assert r.frame["status"].tolist() == ["invalid", "ok"]
     assert r.frame["b_points"].tolist() == [1.0, 0.0]
-    assert r.frame["reason"][0] == "item 'a': invalid value '1' (text, not a number); expected one of the levels 0, 1, 2"
-    r2 = inst.score(pd.DataFrame({"a": np.array([True, False]), "b": pd.array([True, None], dtype="boolean")}))
+    assert (
+        r.frame["reason"][0]
+        == "item 'a': invalid value '1' (text, not a number); expected one of the levels 0, 1, 2"
+    )
+    r2 = inst.score(
+        pd.DataFrame({"a": np.array([True, False]), "b": pd.array([True, None], dtype="boolean")})
+    )
     assert r2.frame["status"].tolist() == ["invalid", "invalid"]
     assert math.isnan(r2.frame["b_points"][1]) and r2.frame["b_points"][0] == 1.0
 

@@ -31,13 +31,20 @@ def test_failing_test_vector_is_reported():
         scales=[scale("s", ["a"])],
         test_vectors=[
             {"name": "right", "inputs": {"a": 2}, "expect": {"s": 2, "status": "ok"}},
-            {"name": "wrong", "inputs": {"a": 2}, "expect": {"s": 1, "status": "ok", "a_points": None}},
+            {
+                "name": "wrong",
+                "inputs": {"a": 2},
+                "expect": {"s": 1, "status": "ok", "a_points": None},
+            },
             {"name": "missing", "inputs": {}, "expect": {"s": None, "status": "invalid"}},
         ],
     )
     results = Instrument(spec).run_test_vectors()
     assert [r.passed for r in results] == [True, False, True]
-    assert [(m.column, m.expected, m.actual) for m in results[1].mismatches] == [("s", 1, 2.0), ("a_points", None, 2.0)]
+    assert [(m.column, m.expected, m.actual) for m in results[1].mismatches] == [
+        ("s", 1, 2.0),
+        ("a_points", None, 2.0),
+    ]
     assert str(results[1]).startswith("FAIL wrong: s: expected 1, got 2.0")
 
 
@@ -58,7 +65,14 @@ def test_input_columns():
             ordinal("a"),
             binary("b"),
             categorical("lang", {"en": 0, "cy": 0}, role="context"),
-            {"id": "age", "label": "Age", "domain": "d", "role": "context", "kind": "static", "response": {"type": "number", "min": 10}},
+            {
+                "id": "age",
+                "label": "Age",
+                "domain": "d",
+                "role": "context",
+                "kind": "static",
+                "response": {"type": "number", "min": 10},
+            },
         ],
         derived=[{"id": "older", "expression": "age - 18"}],
     )
@@ -72,7 +86,9 @@ def test_input_columns():
 
 def test_spec_hash_and_identity(builtin):
     inst = builtin["rnr-general"]
-    payload = json.dumps(inst.spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    payload = json.dumps(
+        inst.spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
     assert inst.spec_hash == hashlib.sha256(payload.encode("utf-8")).hexdigest()
     assert inst.id == "rnr-general" and inst.version == inst.spec.version
     assert load_instrument("rnr-general") == inst

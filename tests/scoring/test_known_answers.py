@@ -31,7 +31,9 @@ def col(result, name):
 
 
 def test_binary_points_and_reverse():
-    inst = make_instrument([binary("a", present=2, absent=0), binary("b", present=2, absent=0, reverse=True)])
+    inst = make_instrument(
+        [binary("a", present=2, absent=0), binary("b", present=2, absent=0, reverse=True)]
+    )
     r = inst.score(frame(a=[0, 1, True, None], b=[0, 1, False, 1.0]))
     assert col(r, "a_points")[:3] == [0.0, 2.0, 2.0] and math.isnan(col(r, "a_points")[3])
     assert col(r, "b_points") == [2.0, 0.0, 2.0, 0.0]  # reversed: max + min - points
@@ -63,7 +65,9 @@ def test_protective_only_items():
     inst = make_instrument(
         [
             binary("friend", role="strength", protective_only=True),
-            ordinal("mentor", values=(0, 1, 2), points=(1, 2, 3), role="strength", protective_only=True),
+            ordinal(
+                "mentor", values=(0, 1, 2), points=(1, 2, 3), role="strength", protective_only=True
+            ),
             ordinal("home", role="strength"),
         ],
         scales=[scale("strengths", ["friend", "mentor", "home"])],
@@ -79,27 +83,55 @@ def test_protective_only_items():
 
 
 def test_count_bands_and_range():
-    bands = [{"lower": 0, "upper": 1, "points": 0}, {"lower": 1, "upper": 3, "points": 1}, {"lower": 3, "points": 2}]
+    bands = [
+        {"lower": 0, "upper": 1, "points": 0},
+        {"lower": 1, "upper": 3, "points": 1},
+        {"lower": 3, "points": 2},
+    ]
     inst = make_instrument([count("priors", bands, min=0, max=20)])
     r = inst.score(frame(priors=[0, 2, 3, 20, 2.0]))
     assert col(r, "priors_points") == [0.0, 1.0, 2.0, 2.0, 1.0]
     bad = inst.score(frame(priors=[21, -1, 2.5, np.inf, True]))
     assert col(bad, "status") == ["invalid"] * 5
-    assert bad.frame.reason[1] == "item 'priors': invalid value -1; expected a whole number from 0 to 20"
+    assert (
+        bad.frame.reason[1]
+        == "item 'priors': invalid value -1; expected a whole number from 0 to 20"
+    )
     assert "2.5" in bad.frame.reason[2] and "inf" in bad.frame.reason[3]
-    assert bad.frame.reason[4] == "item 'priors': invalid value True (true/false, not a number); expected a whole number from 0 to 20"
+    assert (
+        bad.frame.reason[4]
+        == "item 'priors': invalid value True (true/false, not a number); expected a whole number from 0 to 20"
+    )
 
 
 def test_number_bands_and_raw_points():
-    bands = [{"upper": 18, "points": 2}, {"lower": 18, "upper": 25, "points": 1}, {"lower": 25, "points": 0}]
-    inst = make_instrument([number("age_first", min=10, max=100, bands=bands), number("dose", min=0)])
+    bands = [
+        {"upper": 18, "points": 2},
+        {"lower": 18, "upper": 25, "points": 1},
+        {"lower": 25, "points": 0},
+    ]
+    inst = make_instrument(
+        [number("age_first", min=10, max=100, bands=bands), number("dose", min=0)]
+    )
     r = inst.score(frame(age_first=[17.9, 18, 24.99, 25, 100], dose=[0.5, 0, 3, 1e6, 2]))
     assert col(r, "age_first_points") == [2.0, 1.0, 1.0, 0.0, 0.0]
-    assert col(r, "dose_points") == [0.5, 0.0, 3.0, 1e6, 2.0]  # a number item without bands scores its value
+    assert col(r, "dose_points") == [
+        0.5,
+        0.0,
+        3.0,
+        1e6,
+        2.0,
+    ]  # a number item without bands scores its value
     bad = inst.score(frame(age_first=[9.9, 100.5, -np.inf, "18", 20], dose=[-0.1, 1, 1, 1, np.nan]))
     assert col(bad, "status") == ["invalid"] * 4 + ["ok"]
-    assert "item 'age_first': invalid value 9.9; expected a number from 10 to 100" in bad.frame.reason[0]
-    assert "item 'dose': invalid value -0.1; expected a finite number of at least 0" in bad.frame.reason[0]
+    assert (
+        "item 'age_first': invalid value 9.9; expected a number from 10 to 100"
+        in bad.frame.reason[0]
+    )
+    assert (
+        "item 'dose': invalid value -0.1; expected a finite number of at least 0"
+        in bad.frame.reason[0]
+    )
     assert "'18' (text, not a number)" in bad.frame.reason[3]
 
 
@@ -108,7 +140,10 @@ def test_categorical_exact_match_with_suggestion():
     r = inst.score(frame(housing=["stable", "unstable", "Stable", " stable", 1, None]))
     assert col(r, "housing_points")[:2] == [0.0, 2.0]
     assert col(r, "status") == ["ok", "ok", "invalid", "invalid", "invalid", "ok"]
-    assert r.frame.reason[2] == "item 'housing': invalid value 'Stable'; expected one of 'stable', 'unstable' (did you mean 'stable'?)"
+    assert (
+        r.frame.reason[2]
+        == "item 'housing': invalid value 'Stable'; expected one of 'stable', 'unstable' (did you mean 'stable'?)"
+    )
     assert "' stable'" in r.frame.reason[3]
     assert "1 (a number, not text)" in r.frame.reason[4]
 
@@ -129,7 +164,15 @@ def test_categorical_column_dtype_is_respected():
 def six_items(rounding="half_up", policy="prorate", max_missing=2):
     return make_instrument(
         [ordinal(f"i{k}", values=(0, 1, 2, 3)) for k in range(6)],
-        scales=[scale("total", [f"i{k}" for k in range(6)], max_missing=max_missing, policy=policy, rounding=rounding)],
+        scales=[
+            scale(
+                "total",
+                [f"i{k}" for k in range(6)],
+                max_missing=max_missing,
+                policy=policy,
+                rounding=rounding,
+            )
+        ],
     )
 
 
@@ -147,7 +190,12 @@ def six_items(rounding="half_up", policy="prorate", max_missing=2):
 def test_prorating_with_each_rounding_rule(rounding, expected):
     inst = six_items(rounding)
     data = frame(
-        i0=[1, 3, 3], i1=[0, 0, 2], i2=[0, 0, 0], i3=[0, 0, 0], i4=[None, None, None], i5=[None, None, None]
+        i0=[1, 3, 3],
+        i1=[0, 0, 2],
+        i2=[0, 0, 0],
+        i3=[0, 0, 0],
+        i4=[None, None, None],
+        i5=[None, None, None],
     )
     r = inst.score(data)
     assert col(r, "total") == expected
@@ -166,7 +214,9 @@ def test_prorating_thirds_and_complete_rows():
 
 def test_zero_policy_and_too_many_missing():
     inst = six_items(policy="zero", max_missing=2)
-    r = inst.score(frame(i0=[3, 3], i1=[3, None], i2=[None, None], i3=[None, None], i4=[3, 3], i5=[3, 3]))
+    r = inst.score(
+        frame(i0=[3, 3], i1=[3, None], i2=[None, None], i3=[None, None], i4=[3, 3], i5=[3, 3])
+    )
     assert col(r, "total")[0] == 12.0
     assert col(r, "status") == ["prorated", "invalid"]
     assert r.frame.reason[0] == "scale 'total': 2 of 6 items missing, counted as 0 points"
@@ -180,7 +230,12 @@ def test_mean_and_max_scales_use_answered_items():
         [ordinal("a"), ordinal("b"), ordinal("c")],
         scales=[
             scale("avg", ["a", "b", "c"], method="mean", max_missing=1),
-            scale("worst", [{"ref": "a", "weight": 1}, {"ref": "b", "weight": 2}, "c"], method="max", max_missing=2),
+            scale(
+                "worst",
+                [{"ref": "a", "weight": 1}, {"ref": "b", "weight": 2}, "c"],
+                method="max",
+                max_missing=2,
+            ),
         ],
     )
     r = inst.score(frame(a=[2, None, None], b=[1, 1, None], c=[0, 2, None]))
@@ -191,13 +246,23 @@ def test_mean_and_max_scales_use_answered_items():
         "scale 'avg': 1 of 3 items missing, score from the answered items; "
         "scale 'worst': 1 of 3 items missing, score from the answered items"
     )
-    assert r.frame.reason[2] == "scale 'avg': 3 of 3 items missing (at most 1 allowed); scale 'worst': 3 of 3 items missing (at most 2 allowed)"
+    assert (
+        r.frame.reason[2]
+        == "scale 'avg': 3 of 3 items missing (at most 1 allowed); scale 'worst': 3 of 3 items missing (at most 2 allowed)"
+    )
 
 
 def test_weighted_sum_prorates_by_absolute_weight():
     inst = make_instrument(
         [ordinal("a"), ordinal("b"), ordinal("c")],
-        scales=[scale("net", [{"ref": "a", "weight": 2}, {"ref": "b", "weight": -1}, "c"], max_missing=1, rounding="none")],
+        scales=[
+            scale(
+                "net",
+                [{"ref": "a", "weight": 2}, {"ref": "b", "weight": -1}, "c"],
+                max_missing=1,
+                rounding="none",
+            )
+        ],
     )
     r = inst.score(frame(a=[2, 2], b=[1, None], c=[0, 1]))
     assert col(r, "net")[0] == 3.0
@@ -227,13 +292,18 @@ def test_nested_scales_and_invalid_component_scale():
     r = inst.score(frame(a=[2, None, 1], b=[1, 1, 1], c=[2, 2, None]))
     assert col(r, "total")[0] == 4.0
     assert math.isnan(col(r, "total")[1])
-    assert r.frame.reason[1] == "scale 'ab': 1 of 2 items missing (at most 0 allowed); scale 'total': needs scale 'ab', which has no score"
+    assert (
+        r.frame.reason[1]
+        == "scale 'ab': 1 of 2 items missing (at most 0 allowed); scale 'total': needs scale 'ab', which has no score"
+    )
     assert col(r, "total_missing") == [0, 0, 1]  # component scales never count as missing
     assert col(r, "total")[2] == pytest.approx(2 * 1.5 / 1)  # ab = 2; answered abs weight 1 of 1.5
 
 
 def test_round_score_is_robust_to_float_noise():
-    x = np.array([2.4999999999999996, 2.5000000000000004, -2.5, 0.49999999999999994, 3.0000000000000004, 1.2])
+    x = np.array(
+        [2.4999999999999996, 2.5000000000000004, -2.5, 0.49999999999999994, 3.0000000000000004, 1.2]
+    )
     assert round_score(x, "half_up").tolist() == [3.0, 3.0, -3.0, 1.0, 3.0, 1.0]
     assert round_score(x, "up").tolist() == [3.0, 3.0, -2.0, 1.0, 3.0, 2.0]
     assert round_score(x, "down").tolist() == [2.0, 2.0, -3.0, 0.0, 3.0, 1.0]
@@ -249,14 +319,28 @@ def model_instrument():
     return make_instrument(
         [ordinal("a"), ordinal("b"), number("age", min=10, max=90, bands=bands)],
         scales=[scale("total", ["a", "b"])],
-        derived=[{"id": "years_over", "expression": "age - 18"}, {"id": "log_age", "expression": "ln(age - 30)"}],
+        derived=[
+            {"id": "years_over", "expression": "age - 18"},
+            {"id": "log_age", "expression": "ln(age - 30)"},
+        ],
         models=[
-            {"type": "additive", "id": "points", "intercept": 1, "terms": [{"ref": "total", "coefficient": 2}]},
+            {
+                "type": "additive",
+                "id": "points",
+                "intercept": 1,
+                "terms": [{"ref": "total", "coefficient": 2}],
+            },
             {
                 "type": "logistic",
                 "id": "reoffend",
-                "terms": [{"ref": "total", "coefficient": 0.5}, {"ref": "years_over", "coefficient": -0.1}],
-                "horizons": [{"label": "1y", "time": 1, "intercept": -2}, {"label": "2y", "time": 2, "intercept": -1}],
+                "terms": [
+                    {"ref": "total", "coefficient": 0.5},
+                    {"ref": "years_over", "coefficient": -0.1},
+                ],
+                "horizons": [
+                    {"label": "1y", "time": 1, "intercept": -2},
+                    {"label": "2y", "time": 2, "intercept": -1},
+                ],
             },
             {
                 "type": "survival",
@@ -267,14 +351,26 @@ def model_instrument():
             },
         ],
         bands=[
-            {"id": "total_band", "on": "total", "cuts": [{"label": "low", "upper": 2}, {"label": "mid", "upper": 4}, {"label": "high"}]},
+            {
+                "id": "total_band",
+                "on": "total",
+                "cuts": [
+                    {"label": "low", "upper": 2},
+                    {"label": "mid", "upper": 4},
+                    {"label": "high"},
+                ],
+            },
             {
                 "id": "p_band",
                 "on": "reoffend_p_1y",
                 "upper_inclusive": True,
                 "cuts": [{"label": "under half", "upper": 0.5}, {"label": "half or more"}],
             },
-            {"id": "age_band", "on": "log_age", "cuts": [{"label": "young", "upper": 1}, {"label": "older"}]},
+            {
+                "id": "age_band",
+                "on": "log_age",
+                "cuts": [{"label": "young", "upper": 1}, {"label": "older"}],
+            },
         ],
         primary_band="p_band",
     )
@@ -289,16 +385,24 @@ def test_derived_models_and_bands_known_answers():
     assert f["points"].tolist() == [9.0, 3.0, 5.0]
     # logistic: lp = 0.5 * total - 0.1 * years_over; p = expit(intercept + lp)
     assert f["reoffend_lp"].tolist() == pytest.approx([2.0, -1.7, 0.0])
-    assert f["reoffend_p_1y"].tolist() == pytest.approx([0.5, 1 / (1 + math.exp(3.7)), 1 / (1 + math.exp(2))], rel=1e-14)
+    assert f["reoffend_p_1y"].tolist() == pytest.approx(
+        [0.5, 1 / (1 + math.exp(3.7)), 1 / (1 + math.exp(2))], rel=1e-14
+    )
     assert f["reoffend_p_2y"][0] == pytest.approx(1 / (1 + math.exp(-1)), rel=1e-14)
     # survival: lp = 0.25 * total + 0.5 * a_points; p = 1 - S0 ** exp(lp - centre)
     assert f["cox_lp"].tolist() == pytest.approx([2.0, 0.25, 1.0])
-    assert f["cox_p_3y"].tolist() == pytest.approx([1 - 0.9 ** math.exp(1.0), 1 - 0.9 ** math.exp(-0.75), 0.1], rel=1e-13)
+    assert f["cox_p_3y"].tolist() == pytest.approx(
+        [1 - 0.9 ** math.exp(1.0), 1 - 0.9 ** math.exp(-0.75), 0.1], rel=1e-13
+    )
     # bands: total 4 -> 'high' (4 is not < 4), 1 -> low, 2 -> mid; p = 0.5 -> 'under half' (inclusive)
     assert f["total_band"].tolist() == ["high", "low", "mid"]
     assert f["p_band"].tolist()[0] == "under half"
     assert f["band"].tolist() == f["p_band"].tolist()
-    assert f["total_band"].cat.ordered and list(f["total_band"].cat.categories) == ["low", "mid", "high"]
+    assert f["total_band"].cat.ordered and list(f["total_band"].cat.categories) == [
+        "low",
+        "mid",
+        "high",
+    ]
     # log_age undefined for age <= 30 -> no band, and the band set needs it -> invalid
     assert pd.isna(f["age_band"][0]) and f["age_band"][1] == "older"
     assert f["status"].tolist() == ["invalid", "ok", "invalid"]
@@ -325,8 +429,17 @@ def test_missing_inputs_invalidate_models_with_reasons():
 
 
 def test_upper_inclusive_band_boundaries():
-    bands = [{"id": "b", "on": "s", "upper_inclusive": True, "cuts": [{"label": "L", "upper": 2}, {"label": "M", "upper": 4}, {"label": "H"}]}]
-    inst = make_instrument([ordinal("a", values=(0, 1, 2, 3, 4, 5))], scales=[scale("s", ["a"])], bands=bands)
+    bands = [
+        {
+            "id": "b",
+            "on": "s",
+            "upper_inclusive": True,
+            "cuts": [{"label": "L", "upper": 2}, {"label": "M", "upper": 4}, {"label": "H"}],
+        }
+    ]
+    inst = make_instrument(
+        [ordinal("a", values=(0, 1, 2, 3, 4, 5))], scales=[scale("s", ["a"])], bands=bands
+    )
     r = inst.score(frame(a=[0, 2, 3, 4, 5, None]))
     assert r.frame["b"].tolist()[:5] == ["L", "L", "M", "M", "H"]
     assert pd.isna(r.frame["b"][5])
@@ -351,3 +464,30 @@ def test_empty_frame():
     r = inst.score(frame(a=[], b=[], age=[]))
     assert len(r.frame) == 0 and list(r.frame.columns) == inst.spec.output_columns()
     assert len(r.problems) == 0
+
+
+def test_model_term_on_unscored_item_and_band_on_item():
+    inst = make_instrument(
+        [ordinal("a"), number("age", min=10, max=90, role="context")],
+        models=[
+            {
+                "type": "additive",
+                "id": "m",
+                "terms": [{"ref": "age", "coefficient": 0.5}, {"ref": "a", "coefficient": 1}],
+            }
+        ],
+        bands=[
+            {
+                "id": "age_band",
+                "on": "age",
+                "cuts": [{"label": "young", "upper": 25}, {"label": "older"}],
+            }
+        ],
+    )
+    assert "age" in inst.compiled.required_items  # read by a model term and a band set
+    r = inst.score(frame(a=[2, 1], age=[20, None]))
+    assert r.frame["m"][0] == 12.0 and math.isnan(r.frame["m"][1])  # raw value, not points
+    assert r.frame["age_band"].tolist()[0] == "young" and pd.isna(r.frame["age_band"][1])
+    assert r.frame["reason"][1] == (
+        "model 'm': item 'age' has no valid response; band set 'age_band': item 'age' has no valid response"
+    )

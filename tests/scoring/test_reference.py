@@ -27,7 +27,20 @@ INVALID = [1.5, -1, 999, "2", "x", True, False, np.inf, -np.inf, "", 1e300]
 
 @st.composite
 def item_and_values(draw, idx: int):
-    kind = draw(st.sampled_from(["binary", "ordinal", "ordinal_gaps", "count", "number", "number_raw", "categorical", "context"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "binary",
+                "ordinal",
+                "ordinal_gaps",
+                "count",
+                "number",
+                "number_raw",
+                "categorical",
+                "context",
+            ]
+        )
+    )
     iid = f"i{idx}"
     base = {"id": iid, "label": iid, "domain": "d", "kind": "dynamic"}
     role = draw(st.sampled_from(["risk", "strength"]))
@@ -39,24 +52,42 @@ def item_and_values(draw, idx: int):
         start = draw(st.integers(-1, 1))
         step = 1 if kind == "ordinal" else draw(st.integers(2, 3))
         values = [start + step * k for k in range(n)]
-        resp = {"type": "ordinal", "levels": [{"value": v, "label": str(v), "points": draw(POINTS)} for v in values]}
+        resp = {
+            "type": "ordinal",
+            "levels": [{"value": v, "label": str(v), "points": draw(POINTS)} for v in values],
+        }
         valid = values + [float(v) for v in values]
     elif kind == "count":
         resp = {
             "type": "count",
             "min": 0,
             "max": 10,
-            "bands": [{"lower": 0, "upper": 2, "points": draw(POINTS)}, {"lower": 2, "upper": 5, "points": draw(POINTS)}, {"lower": 5, "points": draw(POINTS)}],
+            "bands": [
+                {"lower": 0, "upper": 2, "points": draw(POINTS)},
+                {"lower": 2, "upper": 5, "points": draw(POINTS)},
+                {"lower": 5, "points": draw(POINTS)},
+            ],
         }
         valid = [0, 1, 2, 4, 5, 10, 3.0]
     elif kind == "number":
-        resp = {"type": "number", "min": 10, "max": 90, "bands": [{"upper": 18, "points": draw(POINTS)}, {"lower": 18, "points": draw(POINTS)}]}
+        resp = {
+            "type": "number",
+            "min": 10,
+            "max": 90,
+            "bands": [{"upper": 18, "points": draw(POINTS)}, {"lower": 18, "points": draw(POINTS)}],
+        }
         valid = [10, 17.5, 18, 18.0, 40.25, 90]
     elif kind == "number_raw":
         resp = {"type": "number", "min": -5}
         valid = [-5, 0, 2.5, 7, 1e6]
     elif kind == "categorical":
-        resp = {"type": "categorical", "categories": [{"value": "lo", "points": draw(POINTS)}, {"value": "hi", "points": draw(POINTS)}]}
+        resp = {
+            "type": "categorical",
+            "categories": [
+                {"value": "lo", "points": draw(POINTS)},
+                {"value": "hi", "points": draw(POINTS)},
+            ],
+        }
         valid = ["lo", "hi"]
     else:  # unscored context item
         resp = {"type": "number", "min": 0, "max": 100}
@@ -81,7 +112,9 @@ def specs(draw):
     scales: list[dict] = []
     if scored:
         for s in range(draw(st.integers(1, 3))):
-            comps = draw(st.lists(st.sampled_from(scored), min_size=1, max_size=len(scored), unique=True))
+            comps = draw(
+                st.lists(st.sampled_from(scored), min_size=1, max_size=len(scored), unique=True)
+            )
             refs = [{"ref": c, "weight": draw(WEIGHTS)} for c in comps]
             if scales and draw(st.booleans()):
                 refs.append({"ref": scales[-1]["id"], "weight": draw(WEIGHTS)})
@@ -94,36 +127,68 @@ def specs(draw):
                 "missing": {
                     "max_missing": draw(st.integers(0, n_item_comps)),
                     "policy": draw(st.sampled_from(["prorate", "zero"])),
-                    "rounding": draw(st.sampled_from(["none", "half_up", "down", "up", "nearest_even"])),
+                    "rounding": draw(
+                        st.sampled_from(["none", "half_up", "down", "up", "nearest_even"])
+                    ),
                 },
             }
             if draw(st.integers(0, 4)) == 0:
-                sc["lookup"] = [{"raw_min": -100, "raw_max": 2.5, "scaled": 1}, {"raw_min": 3, "raw_max": 100, "scaled": 2}]
+                sc["lookup"] = [
+                    {"raw_min": -100, "raw_max": 2.5, "scaled": 1},
+                    {"raw_min": 3, "raw_max": 100, "scaled": 2},
+                ]
             scales.append(sc)
     scale_ids = [s["id"] for s in scales]
     derived = []
     if numeric and draw(st.booleans()):
         a = draw(st.sampled_from(numeric))
         b = draw(st.sampled_from(scale_ids or numeric))
-        expr = draw(st.sampled_from([f"{a} + 0.5 * {b}", f"ln({a} + 1)", f"if {a} > 1 then {b} else 0", f"sqrt({b})"]))
+        expr = draw(
+            st.sampled_from(
+                [f"{a} + 0.5 * {b}", f"ln({a} + 1)", f"if {a} > 1 then {b} else 0", f"sqrt({b})"]
+            )
+        )
         derived.append({"id": "dv", "expression": expr})
-    term_refs = scale_ids + [d["id"] for d in derived] + scored
+    context = [it["id"] for it in items if it["role"] == "context"]
+    term_refs = scale_ids + [d["id"] for d in derived] + scored + context
     models = []
-    outputs = list(scale_ids) + [d["id"] for d in derived]
+    outputs = list(scale_ids) + [d["id"] for d in derived] + numeric
     if term_refs:
         for m in range(draw(st.integers(0, 2))):
             refs = draw(st.lists(st.sampled_from(term_refs), min_size=1, max_size=3, unique=True))
-            terms = [{"ref": r, "coefficient": draw(st.sampled_from([0.5, -0.3, 1, 0.02]))} for r in refs]
+            terms = [
+                {"ref": r, "coefficient": draw(st.sampled_from([0.5, -0.3, 1, 0.02]))} for r in refs
+            ]
             mtype = draw(st.sampled_from(["additive", "logistic", "survival"]))
             if mtype == "additive":
-                models.append({"type": "additive", "id": f"m{m}", "intercept": draw(st.sampled_from([0, 1.5])), "terms": terms})
+                models.append(
+                    {
+                        "type": "additive",
+                        "id": f"m{m}",
+                        "intercept": draw(st.sampled_from([0, 1.5])),
+                        "terms": terms,
+                    }
+                )
                 outputs.append(f"m{m}")
             elif mtype == "logistic":
-                models.append({"type": "logistic", "id": f"m{m}", "terms": terms, "horizons": [{"label": "1y", "time": 1, "intercept": -1.0}]})
+                models.append(
+                    {
+                        "type": "logistic",
+                        "id": f"m{m}",
+                        "terms": terms,
+                        "horizons": [{"label": "1y", "time": 1, "intercept": -1.0}],
+                    }
+                )
                 outputs += [f"m{m}_lp", f"m{m}_p_1y"]
             else:
                 models.append(
-                    {"type": "survival", "id": f"m{m}", "terms": terms, "centre": 0.5, "horizons": [{"label": "2y", "time": 2, "baseline_survival": 0.8}]}
+                    {
+                        "type": "survival",
+                        "id": f"m{m}",
+                        "terms": terms,
+                        "centre": 0.5,
+                        "horizons": [{"label": "2y", "time": 2, "baseline_survival": 0.8}],
+                    }
                 )
                 outputs += [f"m{m}_lp", f"m{m}_p_2y"]
     bands = []
@@ -148,21 +213,31 @@ def cohorts(draw, valid: dict[str, list]):
     for iid, pool in valid.items():
         cells = draw(
             st.lists(
-                st.one_of(st.sampled_from(pool), st.sampled_from([None, np.nan]), st.sampled_from(INVALID)),
+                st.one_of(
+                    st.sampled_from(pool), st.sampled_from([None, np.nan]), st.sampled_from(INVALID)
+                ),
                 min_size=n,
                 max_size=n,
             )
         )
         series = pd.Series(cells, dtype=object)
-        if draw(st.booleans()) and all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in cells):
+        if draw(st.booleans()) and all(
+            v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in cells
+        ):
             series = pd.Series([np.nan if v is None else float(v) for v in cells], dtype=np.float64)
         cols[iid] = series
     frame = pd.DataFrame(cols)
-    frame.index = pd.Index(draw(st.lists(st.sampled_from(["a", "b", "c", 7]), min_size=n, max_size=n)), dtype=object)
+    frame.index = pd.Index(
+        draw(st.lists(st.sampled_from(["a", "b", "c", 7]), min_size=n, max_size=n)), dtype=object
+    )
     return frame
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(data=st.data())
 def test_engine_equals_reference_on_random_specs(data):
     spec, valid = data.draw(specs())
@@ -178,11 +253,18 @@ def test_engine_equals_reference_on_random_specs(data):
     expected = score_reference(spec, cohort)
     assert_same_frames(result.frame, expected)
     # every reason in the frame is listed in the problems table, row by row
-    assert (result.problems.groupby("position")["message"].agg("; ".join).reindex(range(len(cohort)), fill_value="").tolist()
-            == result.frame["reason"].tolist())
+    assert (
+        result.problems.groupby("position")["message"]
+        .agg("; ".join)
+        .reindex(range(len(cohort)), fill_value="")
+        .tolist()
+        == result.frame["reason"].tolist()
+    )
 
 
-@pytest.mark.parametrize("name", ["rnr-general", "desistance-strengths", "rnr-desistance-integrated"])
+@pytest.mark.parametrize(
+    "name", ["rnr-general", "desistance-strengths", "rnr-desistance-integrated"]
+)
 def test_engine_equals_reference_on_builtin_instruments(builtin, name):
     inst = builtin[name]
     rng = np.random.default_rng(7)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.special import expit
+from scoring_helpers import make_spec, ordinal, scale
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -15,7 +16,6 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from scoring_helpers import make_spec, ordinal, scale
 
 from assess.scoring import Instrument, InstrumentClassifier, InstrumentTransformer
 
@@ -30,7 +30,10 @@ def small_spec():
                 "type": "logistic",
                 "id": "risk",
                 "terms": [{"ref": "total", "coefficient": 0.6}],
-                "horizons": [{"label": "1y", "time": 1, "intercept": -3}, {"label": "2y", "time": 2, "intercept": -2}],
+                "horizons": [
+                    {"label": "1y", "time": 1, "intercept": -3},
+                    {"label": "2y", "time": 2, "intercept": -2},
+                ],
             },
         ],
     )
@@ -47,7 +50,9 @@ def data():
     return X, y
 
 
-@pytest.mark.parametrize("instrument", [small_spec(), Instrument(small_spec()), small_spec().model_dump(mode="json")])
+@pytest.mark.parametrize(
+    "instrument", [small_spec(), Instrument(small_spec()), small_spec().model_dump(mode="json")]
+)
 def test_transformer_fit_transform_and_names(data, instrument):
     X, _ = data
     tr = InstrumentTransformer(instrument)
@@ -63,8 +68,15 @@ def test_transformer_column_choices(data):
     X, _ = data
     spec = small_spec()
     assert InstrumentTransformer(spec, columns="items").fit(X).transform(X).shape[1] == 4
-    assert list(InstrumentTransformer(spec, columns="models").fit(X).get_feature_names_out()) == ["pts", "risk_lp", "risk_p_1y", "risk_p_2y"]
-    assert list(InstrumentTransformer(spec, columns=["total", "risk_p_2y"]).fit(X).get_feature_names_out()) == ["total", "risk_p_2y"]
+    assert list(InstrumentTransformer(spec, columns="models").fit(X).get_feature_names_out()) == [
+        "pts",
+        "risk_lp",
+        "risk_p_1y",
+        "risk_p_2y",
+    ]
+    assert list(
+        InstrumentTransformer(spec, columns=["total", "risk_p_2y"]).fit(X).get_feature_names_out()
+    ) == ["total", "risk_p_2y"]
     with pytest.raises(ValueError, match="labels"):
         InstrumentTransformer(spec, columns=["status"]).fit(X)
     with pytest.raises(ValueError, match="use one of"):
@@ -82,7 +94,10 @@ def test_set_output_pandas_keeps_index(data):
 
 def test_clone_get_set_params_pickle(data):
     X, y = data
-    for est in (InstrumentTransformer(small_spec(), columns="scales"), InstrumentClassifier(small_spec(), horizon="2y")):
+    for est in (
+        InstrumentTransformer(small_spec(), columns="scales"),
+        InstrumentClassifier(small_spec(), horizon="2y"),
+    ):
         params = est.get_params()
         c = clone(est)
         assert c.get_params().keys() == params.keys()
@@ -140,13 +155,21 @@ def test_classifier_refuses_to_guess_invalid_rows(data):
     bad.loc[3, "q0"] = "2"
     clf = InstrumentClassifier(small_spec()).fit(X, y)
     assert np.isnan(clf.predict_proba(bad)[3]).all()
-    with pytest.raises(ValueError, match=r"1 of 300 rows cannot be scored.*row 3: item 'q0': invalid value '2'"):
+    with pytest.raises(
+        ValueError, match=r"1 of 300 rows cannot be scored.*row 3: item 'q0': invalid value '2'"
+    ):
         clf.predict(bad)
 
 
 def test_pipeline_and_cross_val_score(data):
     X, y = data
-    pipe = Pipeline([("scales", InstrumentTransformer(small_spec())), ("std", StandardScaler()), ("lr", LogisticRegression())])
+    pipe = Pipeline(
+        [
+            ("scales", InstrumentTransformer(small_spec())),
+            ("std", StandardScaler()),
+            ("lr", LogisticRegression()),
+        ]
+    )
     cv = KFold(5, shuffle=True, random_state=0)
     scores = cross_val_score(pipe, X, y, cv=cv, scoring="roc_auc")
     assert scores.shape == (5,) and np.all((scores > 0.4) & (scores <= 1))
@@ -168,7 +191,9 @@ def test_pipeline_and_cross_val_score(data):
         "check_do_not_raise_errors_in_init_or_set_params",
     ],
 )
-@pytest.mark.parametrize("est", [InstrumentTransformer(), InstrumentClassifier()], ids=["transformer", "classifier"])
+@pytest.mark.parametrize(
+    "est", [InstrumentTransformer(), InstrumentClassifier()], ids=["transformer", "classifier"]
+)
 def test_sklearn_api_checks_that_need_no_numpy_data(check, est):
     from sklearn.utils import estimator_checks
 

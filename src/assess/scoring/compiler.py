@@ -147,7 +147,9 @@ class DenseGroup:
     contiguous: bool  # every item's levels are consecutive integers: slot = table_base + offset
     zero_lo: bool  # every item's lowest level is 0 (no subtraction needed)
     table_base: np.ndarray  # (g, 1) uint64
-    counts_row: np.ndarray  # (g, 1) bool: a missing response counts as missing (not protective-only)
+    counts_row: (
+        np.ndarray
+    )  # (g, 1) bool: a missing response counts as missing (not protective-only)
     lo: np.ndarray  # (g, 1) float64
     span1: np.ndarray  # (g, 1) uint64: span + 1 (the out-of-range offset)
     lut_base: np.ndarray  # (g, 1) uint64
@@ -174,12 +176,16 @@ def _dense_group(items: tuple[CompiledItem, ...]) -> DenseGroup:
         counts_row.append(not it.protective_only)
         contiguous = contiguous and bool(np.all(it.level_lut >= 0))
         lut_base.append(len(lut))
-        lut.extend([t_base + int(x) if x >= 0 else slot_missing for x in it.level_lut] + [slot_missing])
+        lut.extend(
+            [t_base + int(x) if x >= 0 else slot_missing for x in it.level_lut] + [slot_missing]
+        )
         lo.append(it.lo)
         span1.append(it.level_lut.size)
         missing_slot.append(slot_missing)
+
     def col(xs, dt):
-        return (np.asarray(xs, dtype=dt).reshape(-1, 1))
+        return np.asarray(xs, dtype=dt).reshape(-1, 1)
+
     return DenseGroup(
         items=tuple(rows),
         contiguous=contiguous,
@@ -222,7 +228,12 @@ def _compile_item(item: Item) -> CompiledItem:
 
     kwargs: dict = {}
     if isinstance(r, BinaryResponse):
-        kwargs.update(lo=0.0, hi=1.0, level_values=np.array([0, 1], dtype=np.int64), level_lut=np.array([0, 1], dtype=np.intp))
+        kwargs.update(
+            lo=0.0,
+            hi=1.0,
+            level_values=np.array([0, 1], dtype=np.int64),
+            level_lut=np.array([0, 1], dtype=np.intp),
+        )
     elif isinstance(r, OrdinalResponse):
         values = np.asarray([lv.value for lv in r.levels], dtype=np.int64)
         lo, hi = int(values[0]), int(values[-1])
@@ -287,9 +298,10 @@ class CompiledScale:
 
 @dataclass(frozen=True)
 class CompiledTerm:
-    """``coefficient * value`` where value is an item's points, a scale or a derived variable."""
+    """``coefficient * value`` where value is a scored item's points (``item``), a scale, a derived
+    variable, or the raw recorded value of an unscored numeric item (``raw``)."""
 
-    kind: Literal["item", "scale", "derived"]
+    kind: Literal["item", "scale", "derived", "raw"]
     ref: str
     position: int
     coefficient: float
@@ -328,11 +340,14 @@ class CompiledBandSet:
     labels: tuple[str, ...]
     upper_inclusive: bool
     on_derived: int | None  # position of the derived variable it applies to, if any
+    on_item: bool = False  # applies to an item's raw recorded value
 
     def codes(self, values: np.ndarray) -> np.ndarray:
         """Band position of each value (``-1`` for NaN), via ``searchsorted``."""
         side = "left" if self.upper_inclusive else "right"
-        codes = np.searchsorted(self.edges, values, side=side).astype(np.int8 if len(self.labels) < 127 else np.int64)
+        codes = np.searchsorted(self.edges, values, side=side).astype(
+            np.int8 if len(self.labels) < 127 else np.int64
+        )
         codes[np.isnan(values)] = -1
         return codes
 
@@ -349,7 +364,7 @@ class CompiledInstrument:
     models: tuple[CompiledModel, ...]
     bands: tuple[CompiledBandSet, ...]
     primary_band: int | None
-    #: items whose raw values the derived expressions read (their columns are required)
+    #: items whose raw values derived expressions, model terms or band sets read (required columns)
     raw_needed: frozenset[str]
     #: flat tables for the dense items (binary and small ordinal), scored in 2-D per block
     dense: DenseGroup
@@ -426,7 +441,7 @@ def compile_spec(spec: InstrumentSpec) -> CompiledInstrument:
     derived_exprs = tuple(parse_expression(d.expression) for d in spec.derived)
     derived_index = {d.id: i for i, d in enumerate(spec.derived)}
     item_ids = {it.id for it in items}
-    raw_needed = frozenset(n for e in derived_exprs for n in e.names if n in item_ids)
+    raw_set = {n for e in derived_exprs for n in e.names if n in item_ids}
 
     models: list[CompiledModel] = []
     for m in spec.models:
@@ -436,8 +451,11 @@ def compile_spec(spec: InstrumentSpec) -> CompiledInstrument:
                 terms.append(CompiledTerm("scale", t.ref, scale_index[t.ref], t.coefficient))
             elif t.ref in derived_index:
                 terms.append(CompiledTerm("derived", t.ref, derived_index[t.ref], t.coefficient))
-            else:
+            elif t.ref in scored_index:
                 terms.append(CompiledTerm("item", t.ref, scored_index[t.ref], t.coefficient))
+            else:  # an unscored numeric item: its raw value
+                terms.append(CompiledTerm("raw", t.ref, -1, t.coefficient))
+                raw_set.add(t.ref)
         if m.type == "additive":
             models.append(CompiledModel(m.id, "additive", tuple(terms), intercept=m.intercept))
         elif m.type == "logistic":
@@ -447,7 +465,9 @@ def compile_spec(spec: InstrumentSpec) -> CompiledInstrument:
                     "logistic",
                     tuple(terms),
                     horizon_labels=tuple(h.label for h in m.horizons),
-                    horizon_constants=np.asarray([h.intercept for h in m.horizons], dtype=np.float64),
+                    horizon_constants=np.asarray(
+                        [h.intercept for h in m.horizons], dtype=np.float64
+                    ),
                 )
             )
         else:
@@ -458,7 +478,9 @@ def compile_spec(spec: InstrumentSpec) -> CompiledInstrument:
                     tuple(terms),
                     centre=m.centre,
                     horizon_labels=tuple(h.label for h in m.horizons),
-                    horizon_constants=np.log(np.asarray([h.baseline_survival for h in m.horizons], dtype=np.float64)),
+                    horizon_constants=np.log(
+                        np.asarray([h.baseline_survival for h in m.horizons], dtype=np.float64)
+                    ),
                 )
             )
 
@@ -470,9 +492,12 @@ def compile_spec(spec: InstrumentSpec) -> CompiledInstrument:
             labels=tuple(c.label for c in b.cuts),
             upper_inclusive=b.upper_inclusive,
             on_derived=derived_index.get(b.on),
+            on_item=b.on in item_ids,
         )
         for b in spec.bands
     )
+    raw_set |= {b.on for b in bands if b.on_item}
+    raw_needed = frozenset(raw_set)
     primary = None
     if spec.bands:
         ids = [b.id for b in spec.bands]

@@ -30,6 +30,9 @@ With ``k`` missing item components:
   - ``sum`` + ``prorate``: ``S * W / A`` where ``S`` is the weighted sum over answered components,
     ``W`` the total absolute weight and ``A`` the answered absolute weight; then rounded by
     ``rounding`` (see :func:`round_score`). No answered weight -> NaN, ``invalid``.
+    Prorating imputes each missing component at the answered components' mean weighted
+    points, so when items have different point ranges a prorated score can exceed the largest
+    score a complete response could reach; it is reported as computed, not clamped.
   - ``sum`` + ``zero``: missing components count 0 points (no rounding).
   - ``mean``: ``sum(w * x) / sum(|w|)`` over answered components; ``max``: ``max(w * x)`` over
     answered components. No answered component -> NaN, ``invalid``.
@@ -47,14 +50,16 @@ binary 0/1), scale scores and earlier derived variables (:mod:`assess.spec.expre
 (missing or out-of-domain) does not by itself invalidate a row; it does when a model term or a
 band set uses the variable: ``derived 'x' is undefined (missing or out-of-domain inputs)``.
 
-**Models.** ``lp = sum(coefficient * value)`` (item terms use the item's points). Additive:
+**Models.** ``lp = sum(coefficient * value)`` (scored item terms use the item's points; an
+unscored numeric item uses its recorded value). Additive:
 ``<m> = intercept + lp``. Logistic: ``<m>_lp = lp`` and ``<m>_p_<h> = expit(intercept_h + lp)``.
 Survival: ``<m>_lp = lp`` and ``<m>_p_<h> = 1 - S0(h) ** exp(lp - centre)`` (computed as
 ``-expm1(log S0(h) * exp(lp - centre))``). Any NaN term makes every output of the model NaN and
 the row ``invalid`` (reason names a missing item or an undefined derived variable; a NaN scale
 already has its own reason).
 
-**Bands**: ``searchsorted`` on the cut-offs; ``upper_inclusive`` puts a value equal to a cut-off
+**Bands**: on a scale, derived variable, model output or an item's recorded value (a missing
+one invalidates the row, like an undefined derived variable); ``searchsorted`` on the cut-offs; ``upper_inclusive`` puts a value equal to a cut-off
 in the lower band. NaN -> no band (NaN in the ordered Categorical). ``band`` repeats the
 primary band set (``primary_band``, default the first).
 
@@ -166,8 +171,17 @@ def format_score(x: float) -> str:
     return f"{x:.10g}"
 
 
-def scale_message(kind: str, scale_id: str, *, k: int = 0, m: int = 0, noun: str = "items",
-                  max_missing: int = 0, sub: str = "", score: float = 0.0) -> str:
+def scale_message(
+    kind: str,
+    scale_id: str,
+    *,
+    k: int = 0,
+    m: int = 0,
+    noun: str = "items",
+    max_missing: int = 0,
+    sub: str = "",
+    score: float = 0.0,
+) -> str:
     """Text of a scale-level reason (shared with :mod:`assess.scoring.reference`)."""
     if kind == "too_many":
         return f"scale '{scale_id}': {k} of {m} {noun} missing (at most {max_missing} allowed)"
@@ -191,6 +205,11 @@ def model_item_message(model_id: str, item_id: str) -> str:
     return f"model '{model_id}': item '{item_id}' has no valid response"
 
 
+def band_item_message(band_id: str, item_id: str) -> str:
+    """Reason given when a band set on an item's recorded value finds no valid response."""
+    return f"band set '{band_id}': item '{item_id}' has no valid response"
+
+
 def derived_message(derived_id: str) -> str:
     """Reason given when a model or band set needs an undefined derived variable."""
     return _DERIVED_UNDEFINED.format(derived_id)
@@ -200,7 +219,9 @@ def _spec_hash(spec: InstrumentSpec) -> str:
     try:
         from ..spec.loader import spec_hash
     except ImportError:  # pragma: no cover - loader is part of the package
-        payload = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        payload = json.dumps(
+            spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
     return spec_hash(spec)
 
@@ -275,7 +296,9 @@ class Instrument:
 
             spec = load_spec(spec)
         else:
-            raise TypeError(f"expected an InstrumentSpec, a dict, an id or a path, got {type(spec).__name__}")
+            raise TypeError(
+                f"expected an InstrumentSpec, a dict, an id or a path, got {type(spec).__name__}"
+            )
         self.spec: InstrumentSpec = spec
         self.compiled: CompiledInstrument = compile_spec(spec)
         self.spec_hash: str = _spec_hash(spec)
@@ -317,7 +340,9 @@ class Instrument:
         """Every item column the instrument reads (scored and unscored), in spec order."""
         required = set(self.compiled.required_items)
         return [
-            InputColumn(it.id, it.response.type, it.role, it.is_scored, it.id in required, ci.allowed)
+            InputColumn(
+                it.id, it.response.type, it.role, it.is_scored, it.id in required, ci.allowed
+            )
             for it, ci in zip(self.spec.items, self.compiled.items, strict=True)
         ]
 
@@ -350,13 +375,18 @@ class Instrument:
         check_columns(data, self.compiled.required_items, self.label, keep=keep_cols)
         clash = [k for k in keep_cols if k in set(self.output_columns())]
         if clash:
-            raise ScoringInputError("keep= columns would clash with output columns: " + ", ".join(repr(c) for c in clash))
+            raise ScoringInputError(
+                "keep= columns would clash with output columns: "
+                + ", ".join(repr(c) for c in clash)
+            )
         run = _Run(self, data)
         run.score_all()
         index = data.index
         if strict and any(p.stage == "input" for p in run.parts):
             problems = _problems_frame(run.parts, run.messages, index)
-            inputs = problems[problems["stage"] == "input"].drop(columns="stage").reset_index(drop=True)
+            inputs = (
+                problems[problems["stage"] == "input"].drop(columns="stage").reset_index(drop=True)
+            )
             raise ScoringInputError(_strict_message(inputs, self.label), inputs)
         reason = _join_reasons(run.parts, run.messages, len(data))
         frame = run.out.frame(data, keep_cols, reason)
@@ -410,9 +440,13 @@ class Instrument:
             if r.type == "binary":
                 cols[it.id] = rng.integers(0, 2, size=n)
             elif isinstance(r, OrdinalResponse):
-                cols[it.id] = rng.choice(np.asarray([lv.value for lv in r.levels], dtype=np.int64), size=n)
+                cols[it.id] = rng.choice(
+                    np.asarray([lv.value for lv in r.levels], dtype=np.int64), size=n
+                )
             elif isinstance(r, CategoricalResponse):
-                cols[it.id] = rng.choice(np.asarray([cat.value for cat in r.categories], dtype=object), size=n)
+                cols[it.id] = rng.choice(
+                    np.asarray([cat.value for cat in r.categories], dtype=object), size=n
+                )
             elif isinstance(r, CountResponse):
                 lo, hi = _template_range(r.min, r.max, r.bands)
                 cols[it.id] = rng.integers(int(lo), int(hi) + 1, size=n)
@@ -420,8 +454,6 @@ class Instrument:
                 lo, hi = _template_range(r.min, r.max, r.bands)
                 cols[it.id] = np.round(rng.uniform(lo, hi, size=n), 1).clip(lo, hi)
         return pd.DataFrame(cols, index=pd.RangeIndex(n))
-
-
 
 
 def load_instrument(id_or_path: str | os.PathLike[str]) -> Instrument:
@@ -459,7 +491,15 @@ class _Run:
 
     # ------------------------------------------------------------------ reasons
 
-    def add(self, key: tuple[int, ...], where: np.ndarray, base: int, codes: np.ndarray | int, item: str, status: str = "invalid") -> None:
+    def add(
+        self,
+        key: tuple[int, ...],
+        where: np.ndarray,
+        base: int,
+        codes: np.ndarray | int,
+        item: str,
+        status: str = "invalid",
+    ) -> None:
         """Record a reason for rows ``where + base``; ``key`` is its static place in the pipeline
         (the same in every block), which orders the reasons within a row."""
         self.parts.append(_Part(where + base, codes, item, None, status, "pipeline", key))
@@ -468,7 +508,9 @@ class _Run:
         """Codes of a per-count message family (``k`` of ``m`` items missing...), cached."""
         codes = self._text_cache.get(key)
         if codes is None:
-            codes = self._text_cache[key] = self.messages.codes([make(k) for k in range(key[-1] + 1)])
+            codes = self._text_cache[key] = self.messages.codes(
+                [make(k) for k in range(key[-1] + 1)]
+            )
         return codes
 
     def note_invalid(self, i: int, where: np.ndarray, base: int) -> None:
@@ -499,28 +541,44 @@ class _Run:
         if dense is not None:  # every scored item is dense: the 2-D results are the matrices
             filled, item_missing = dense
         self._sparse_items(s, points, filled, item_missing, invalid, env)
-        n_missing = item_missing.sum(axis=0, dtype=_count_dtype(len(c.scored_items))) if c.scored_items else np.zeros(m, dtype=np.int64)
+        n_missing = (
+            item_missing.sum(axis=0, dtype=_count_dtype(len(c.scored_items)))
+            if c.scored_items
+            else np.zeros(m, dtype=np.int64)
+        )
 
         scale_values = self._scales(s, points, filled, item_missing, invalid, prorated, env)
         derived_values = self._derived(s, env)
         numeric: dict[str, np.ndarray] = {sc.id: scale_values[j] for j, sc in enumerate(c.scales)}
         numeric.update({did: derived_values[d] for d, did in enumerate(c.derived_ids)})
+        numeric.update({name: env[name] for name in c.raw_needed})
         flagged = [np.zeros(m, dtype=bool) for _ in c.derived_ids]
 
         def need_derived(key: tuple[int, ...], d: int, nan: np.ndarray) -> None:
             new = nan & ~flagged[d]
             if new.any():
                 flagged[d] |= nan
-                self.add(key, np.flatnonzero(new), base, self.messages.code(derived_message(c.derived_ids[d])), c.derived_ids[d])
+                self.add(
+                    key,
+                    np.flatnonzero(new),
+                    base,
+                    self.messages.code(derived_message(c.derived_ids[d])),
+                    c.derived_ids[d],
+                )
             invalid[:] |= nan
 
         self._models(s, points, scale_values, derived_values, numeric, invalid, need_derived)
         for bi, b in enumerate(c.bands):
             v = numeric[b.on]
-            if b.on_derived is not None:
+            if b.on_derived is not None or b.on_item:
                 nan = np.isnan(v)
                 if nan.any():
-                    need_derived((3, bi, 0, 0), b.on_derived, nan)
+                    if b.on_derived is not None:
+                        need_derived((3, bi, 0, 0), b.on_derived, nan)
+                    else:
+                        code = self.messages.code(band_item_message(b.id, b.on))
+                        self.add((3, bi, 0, 0), np.flatnonzero(nan), base, code, b.id)
+                        invalid |= nan
             out.bands[bi][s] = b.codes(v)
 
         out.n_missing[s] = n_missing
@@ -650,7 +708,9 @@ class _Run:
                 nmiss = np.zeros(m, dtype=np.int64)
                 lost = np.zeros(m)
                 acc = np.full(m, -np.inf) if sc.method == "max" else np.zeros(m)
-                for ci, (kind, pos_, w) in enumerate(zip(sc.kinds, sc.positions, sc.weights, strict=True)):
+                for ci, (kind, pos_, w) in enumerate(
+                    zip(sc.kinds, sc.positions, sc.weights, strict=True)
+                ):
                     if kind == "item":
                         mrow = item_missing[pos_]
                         nmiss += mrow
@@ -663,7 +723,9 @@ class _Run:
                         sv = scale_values[pos_]
                         bad = np.isnan(sv)
                         if bad.any():
-                            code = self.messages.code(scale_message("sub", sc.id, sub=c.scales[pos_].id))
+                            code = self.messages.code(
+                                scale_message("sub", sc.id, sub=c.scales[pos_].id)
+                            )
                             self.add((1, j, ci, 0), np.flatnonzero(bad), base, code, sc.id)
                             sub_bad = bad if sub_bad is None else sub_bad | bad
                         contribution = w * sv
@@ -679,7 +741,9 @@ class _Run:
                 where = np.flatnonzero(too_many)
                 codes = self.count_texts(
                     ("too_many", sc.id, n_comp),
-                    lambda k, sc=sc, n_comp=n_comp: scale_message("too_many", sc.id, k=k, m=n_comp, noun=sc.noun, max_missing=sc.max_missing),
+                    lambda k, sc=sc, n_comp=n_comp: scale_message(
+                        "too_many", sc.id, k=k, m=n_comp, noun=sc.noun, max_missing=sc.max_missing
+                    ),
                 )
                 self.add((1, j, n_comp, 1), where, base, codes[nmiss[where]], sc.id)
                 some = (nmiss > 0) & ~too_many
@@ -696,7 +760,9 @@ class _Run:
                         none_answered = np.zeros(m, dtype=bool)
                         none_answered[some_rows] = answered_w <= 0
                     with np.errstate(divide="ignore", invalid="ignore"):
-                        value[some_rows] = round_score(acc[some_rows] * (sc.total_weight / answered_w), sc.rounding)
+                        value[some_rows] = round_score(
+                            acc[some_rows] * (sc.total_weight / answered_w), sc.rounding
+                        )
             elif sc.method == "mean":
                 answered_w = sc.total_weight - lost
                 if (answered_w <= 0).any():
@@ -708,7 +774,13 @@ class _Run:
             if none_answered is not None:
                 na = none_answered if dead is None else none_answered & ~dead
                 if na.any():
-                    self.add((1, j, n_comp, 2), np.flatnonzero(na), base, self.messages.code(scale_message("none_answered", sc.id, noun=sc.noun)), sc.id)
+                    self.add(
+                        (1, j, n_comp, 2),
+                        np.flatnonzero(na),
+                        base,
+                        self.messages.code(scale_message("none_answered", sc.id, noun=sc.noun)),
+                        sc.id,
+                    )
                 dead = none_answered if dead is None else dead | none_answered
             if some_rows.size:
                 noted = some
@@ -720,9 +792,18 @@ class _Run:
                 if where.size:
                     codes = self.count_texts(
                         (note, sc.id, n_comp),
-                        lambda k, sc=sc, note=note, n_comp=n_comp: scale_message(note, sc.id, k=k, m=n_comp, noun=sc.noun),
+                        lambda k, sc=sc, note=note, n_comp=n_comp: scale_message(
+                            note, sc.id, k=k, m=n_comp, noun=sc.noun
+                        ),
                     )
-                    self.add((1, j, n_comp, 3), where, base, codes[nmiss[where]], sc.id, status="prorated")
+                    self.add(
+                        (1, j, n_comp, 3),
+                        where,
+                        base,
+                        codes[nmiss[where]],
+                        sc.id,
+                        status="prorated",
+                    )
                     prorated[where] = True
             if sub_bad is not None:
                 dead = sub_bad if dead is None else dead | sub_bad
@@ -768,7 +849,9 @@ class _Run:
             env[did] = target
         return values
 
-    def _models(self, s, points, scale_values, derived_values, numeric, invalid, need_derived) -> None:
+    def _models(
+        self, s, points, scale_values, derived_values, numeric, invalid, need_derived
+    ) -> None:
         c, out = self.c, self.out
         base = s.start
         m = s.stop - s.start
@@ -778,6 +861,8 @@ class _Run:
             for ti, t in enumerate(mdl.terms):
                 if t.kind == "item":
                     val = points[t.position]
+                elif t.kind == "raw":
+                    val = numeric[t.ref]
                 elif t.kind == "scale":
                     val = scale_values[t.position]
                 else:
@@ -785,8 +870,14 @@ class _Run:
                 nan = np.isnan(val)
                 if nan.any():
                     undefined |= nan
-                    if t.kind == "item":
-                        self.add((2, mi, ti, 0), np.flatnonzero(nan), base, self.messages.code(model_item_message(mdl.id, t.ref)), mdl.id)
+                    if t.kind in ("item", "raw"):
+                        self.add(
+                            (2, mi, ti, 0),
+                            np.flatnonzero(nan),
+                            base,
+                            self.messages.code(model_item_message(mdl.id, t.ref)),
+                            mdl.id,
+                        )
                     elif t.kind == "derived":
                         need_derived((2, mi, ti, 0), t.position, nan)
                 lp += t.coefficient * val
@@ -823,7 +914,9 @@ class _Outputs:
         self.scale_missing = [np.empty(n, dtype=np.int64) for _ in c.scales]
         self.derived = [np.empty(n) for _ in c.derived_ids]
         self.models = [[np.empty(n) for _ in m.output_columns] for m in c.models]
-        self.bands = [np.empty(n, dtype=np.int8 if len(b.labels) < 127 else np.int64) for b in c.bands]
+        self.bands = [
+            np.empty(n, dtype=np.int8 if len(b.labels) < 127 else np.int64) for b in c.bands
+        ]
         self.n_missing = np.empty(n, dtype=np.int64)
         self.status = np.empty(n, dtype=np.int8)
         rows = min(n, BLOCK_ROWS)
@@ -841,7 +934,12 @@ class _Outputs:
         scored_pos = {i: kk for kk, i in enumerate(c.scored_items)}
         pairs = [(r, scored_pos[i]) for r, i in enumerate(c.dense.items) if i in scored_pos]
         self.dense_rows = (
-            (np.array([p[0] for p in pairs], dtype=np.intp), np.array([p[1] for p in pairs], dtype=np.intp)) if pairs else None
+            (
+                np.array([p[0] for p in pairs], dtype=np.intp),
+                np.array([p[1] for p in pairs], dtype=np.intp),
+            )
+            if pairs
+            else None
         )
         self.dense_is_scored_order = tuple(c.dense.items) == tuple(c.scored_items)
 
@@ -885,7 +983,9 @@ def _as_keep(keep: Sequence[Hashable] | Hashable | None) -> list[Hashable]:
     return list(keep)
 
 
-def _value_codes(item: CompiledItem, col: PreparedColumn, values: np.ndarray, messages: _Messages) -> np.ndarray:
+def _value_codes(
+    item: CompiledItem, col: PreparedColumn, values: np.ndarray, messages: _Messages
+) -> np.ndarray:
     """Message code for each offending value, formatting each distinct value once."""
     if not col.object_values:  # one Python type per column: factorize is safe
         fcodes, uniques = pd.factorize(values, use_na_sentinel=False)
@@ -909,7 +1009,12 @@ def _sorted_codes(parts: list[_Part]) -> tuple[np.ndarray, np.ndarray, np.ndarra
     and the permutation used."""
     sizes = [p.positions.size for p in parts]
     positions = np.concatenate([p.positions for p in parts])
-    codes = np.concatenate([np.broadcast_to(np.asarray(p.codes, dtype=np.int64), (k,)) for p, k in zip(parts, sizes, strict=True)])
+    codes = np.concatenate(
+        [
+            np.broadcast_to(np.asarray(p.codes, dtype=np.int64), (k,))
+            for p, k in zip(parts, sizes, strict=True)
+        ]
+    )
     rank = {k: r for r, k in enumerate(sorted({p.key for p in parts}))}
     keys = np.repeat(np.array([rank[p.key] for p in parts], dtype=np.int64), sizes)
     order = np.lexsort((keys, positions))
@@ -925,7 +1030,9 @@ def _merged(parts: list[_Part]) -> list[tuple[np.ndarray, np.ndarray]]:
     for key in sorted(groups):
         ps = groups[key]
         positions = np.concatenate([p.positions for p in ps])
-        codes = np.concatenate([np.broadcast_to(np.asarray(p.codes, dtype=np.int64), p.positions.shape) for p in ps])
+        codes = np.concatenate(
+            [np.broadcast_to(np.asarray(p.codes, dtype=np.int64), p.positions.shape) for p in ps]
+        )
         merged.append((positions, codes))
     return merged
 
@@ -968,7 +1075,12 @@ def _problems_frame(parts: list[_Part], messages: _Messages, index: pd.Index) ->
         return frame
     pos, codes, order = _sorted_codes(parts)
     sizes = [p.positions.size for p in parts]
-    values = np.concatenate([p.values if p.values is not None else np.full(k, None, dtype=object) for p, k in zip(parts, sizes, strict=True)])
+    values = np.concatenate(
+        [
+            p.values if p.values is not None else np.full(k, None, dtype=object)
+            for p, k in zip(parts, sizes, strict=True)
+        ]
+    )
 
     def per_part(attr: str) -> np.ndarray:
         return np.repeat(np.array([getattr(p, attr) for p in parts], dtype=object), sizes)[order]
@@ -990,18 +1102,28 @@ def _problems_frame(parts: list[_Part], messages: _Messages, index: pd.Index) ->
 def _strict_message(problems: pd.DataFrame, label: str) -> str:
     n = len(problems)
     rows = problems["position"].nunique()
-    lines = [f"{n} invalid value{'s' if n != 1 else ''} in {rows} row{'s' if rows != 1 else ''} for {label} (strict mode):"]
-    for r, msg in zip(problems["row"].iloc[:SHOWN_PROBLEMS], problems["message"].iloc[:SHOWN_PROBLEMS], strict=True):
+    lines = [
+        f"{n} invalid value{'s' if n != 1 else ''} in {rows} row{'s' if rows != 1 else ''} for {label} (strict mode):"
+    ]
+    for r, msg in zip(
+        problems["row"].iloc[:SHOWN_PROBLEMS],
+        problems["message"].iloc[:SHOWN_PROBLEMS],
+        strict=True,
+    ):
         lines.append(f"  row {r!r}: {msg}")
     if n > SHOWN_PROBLEMS:
         lines.append(f"  ... and {n - SHOWN_PROBLEMS} more (see the error's .problems DataFrame)")
-    lines.append("Fix these values, or score with strict=False to keep the rows with status 'invalid'.")
+    lines.append(
+        "Fix these values, or score with strict=False to keep the rows with status 'invalid'."
+    )
     return "\n".join(lines)
 
 
 def _template_range(lo: float | None, hi: float | None, bands) -> tuple[float, float]:
     if bands:
-        edges = [b.lower for b in bands if b.lower is not None] + [b.upper for b in bands if b.upper is not None]
+        edges = [b.lower for b in bands if b.lower is not None] + [
+            b.upper for b in bands if b.upper is not None
+        ]
         b_lo, b_hi = min(edges), max(edges)
         span = max(b_hi - b_lo, 1.0)
         lo = b_lo - span / 4 if lo is None else lo

@@ -19,12 +19,15 @@ exist; otherwise :class:`MissingColumnsError` lists all missing columns with clo
 among the frame's columns. Columns of other unscored items (responsivity, context) are optional
 and validated when present.
 
-Each column is first *prepared* once (dtype dispatch: numpy numbers and booleans are used as they
-are; nullable and Arrow dtypes are converted with ``to_numpy``; object columns are classified with
-``pandas.api.types.infer_dtype`` and only truly mixed object columns are inspected element by
-element), then :func:`read_item` turns a row range into response indexes with masks for
-missing and invalid cells. Values are never logged; they appear only in the problems table and
-messages returned to the caller.
+Each column is first *prepared* once (:func:`prepare_column`; dtype dispatch: numpy numbers and
+booleans are used as they are; nullable and Arrow dtypes are converted with ``to_numpy``; object
+columns are classified with ``pandas.api.types.infer_dtype`` and only truly mixed object columns
+are inspected element by element). Prepared numeric columns hold NaN for missing cells and
+:data:`WRONG_TYPE` for cells of the wrong type, so that the level/range checks alone decide
+validity. The engine then checks binary and small ordinal items for a block of rows all at once
+(see :class:`~assess.scoring.compiler.DenseGroup`) and the other items with :func:`read_item`.
+Values are never logged; they appear only in the problems table and messages returned to the
+caller.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ __all__ = [
     "PreparedColumn",
     "PROBLEM_COLUMNS",
     "ScoringInputError",
+    "WRONG_TYPE",
     "check_columns",
     "describe_value",
     "invalid_value_message",
@@ -84,7 +88,9 @@ class MissingColumnsError(ScoringInputError, KeyError):
 
 
 def _empty_problems() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS}).astype({"position": np.int64})
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS}).astype(
+        {"position": np.int64}
+    )
 
 
 # --------------------------------------------------------------------------- columns present
@@ -100,7 +106,9 @@ def check_columns(
     """Raise :class:`MissingColumnsError` naming every required column the frame lacks (with
     close matches), or :class:`ScoringInputError` if a needed column name is duplicated."""
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"expected a pandas DataFrame of item responses, got {type(frame).__name__}")
+        raise TypeError(
+            f"expected a pandas DataFrame of item responses, got {type(frame).__name__}"
+        )
     present = [str(c) for c in frame.columns]
     columns = set(frame.columns)
     missing = [c for c in required if c not in columns]
@@ -125,13 +133,17 @@ def check_columns(
         for name in absent_keep:
             close = difflib.get_close_matches(str(name), present, n=1, cutoff=0.6)
             parts.append(repr(name) + (f" (did you mean '{close[0]}'?)" if close else ""))
-        raise MissingColumnsError(f"keep= names columns the data lack: {', '.join(parts)}", [str(k) for k in absent_keep])
+        raise MissingColumnsError(
+            f"keep= names columns the data lack: {', '.join(parts)}", [str(k) for k in absent_keep]
+        )
     if not frame.columns.is_unique:
         dup = frame.columns[frame.columns.duplicated()].unique()
         needed = [c for c in dup if c in set(required) or c in set(keep)]
         if needed:
             raise ScoringInputError(
-                "the data have more than one column named " + ", ".join(repr(c) for c in needed) + "; rename or drop the extra columns"
+                "the data have more than one column named "
+                + ", ".join(repr(c) for c in needed)
+                + "; rename or drop the extra columns"
             )
 
 
@@ -243,7 +255,9 @@ def _prepare_numeric(series: pd.Series, bools_ok: bool) -> PreparedColumn:
         return PreparedColumn(series, _prepare_numeric(plain, bools_ok).values, None, True)
     if pd.api.types.is_bool_dtype(dtype):  # numpy, nullable and Arrow booleans
         if isinstance(dtype, np.dtype):
-            values = series.to_numpy().astype(np.int64) if bools_ok else np.full(len(series), WRONG_TYPE)
+            values = (
+                series.to_numpy().astype(np.int64) if bools_ok else np.full(len(series), WRONG_TYPE)
+            )
             return PreparedColumn(series, values)
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         if not bools_ok:
@@ -258,7 +272,9 @@ def _prepare_numeric(series: pd.Series, bools_ok: bool) -> PreparedColumn:
         return PreparedColumn(series, values)
     if isinstance(dtype, np.dtype) and dtype.kind == "f":
         return PreparedColumn(series, series.to_numpy().astype(np.float64, copy=False))
-    if pd.api.types.is_numeric_dtype(dtype) and getattr(dtype, "kind", "") != "c":  # Int64, Float64, Arrow
+    if (
+        pd.api.types.is_numeric_dtype(dtype) and getattr(dtype, "kind", "") != "c"
+    ):  # Int64, Float64, Arrow
         return PreparedColumn(series, series.to_numpy(dtype=np.float64, na_value=np.nan))
     if dtype == np.dtype(object):
         arr = series.to_numpy()
@@ -288,10 +304,17 @@ def _prepare_categorical(series: pd.Series, item: CompiledItem) -> PreparedColum
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         cats = dtype.categories.to_numpy(dtype=object)
-        cat_map = np.array([declared.get_loc(c) if isinstance(c, str) and c in declared else -1 for c in cats], dtype=np.intp)
+        cat_map = np.array(
+            [declared.get_loc(c) if isinstance(c, str) and c in declared else -1 for c in cats],
+            dtype=np.intp,
+        )
         codes = series.cat.codes.to_numpy()
         missing = codes < 0
-        values = cat_map[np.where(missing, 0, codes)] if cats.size else np.zeros(codes.size, dtype=np.intp)
+        values = (
+            cat_map[np.where(missing, 0, codes)]
+            if cats.size
+            else np.zeros(codes.size, dtype=np.intp)
+        )
         return PreparedColumn(series, np.where(missing, -1, values).astype(np.intp), missing, True)
     if dtype == np.dtype(object) or pd.api.types.is_string_dtype(dtype):
         arr = series.to_numpy(dtype=object)
@@ -300,7 +323,9 @@ def _prepare_categorical(series: pd.Series, item: CompiledItem) -> PreparedColum
             values = declared.get_indexer(arr)
         except TypeError:  # unhashable cells
             lookup = {c: i for i, c in enumerate(item.categories)}
-            values = np.array([lookup.get(v, -1) if isinstance(v, str) else -1 for v in arr], dtype=np.intp)
+            values = np.array(
+                [lookup.get(v, -1) if isinstance(v, str) else -1 for v in arr], dtype=np.intp
+            )
         values = np.where(missing, -1, values).astype(np.intp)
         return PreparedColumn(series, values, missing, dtype == np.dtype(object))
     missing = series.isna().to_numpy()
@@ -327,7 +352,9 @@ class ItemBlock:
     invalid: np.ndarray  # cell holds a value the item does not accept
 
 
-def read_item(item: CompiledItem, col: PreparedColumn, s: slice, *, want_raw: bool = False) -> ItemBlock:
+def read_item(
+    item: CompiledItem, col: PreparedColumn, s: slice, *, want_raw: bool = False
+) -> ItemBlock:
     """Validate rows ``s`` of an item column and map them to response indexes (vectorised).
 
     Dense items (binary, small ordinal) are normally read in bulk by the engine; this function
@@ -368,7 +395,9 @@ def read_item(item: CompiledItem, col: PreparedColumn, s: slice, *, want_raw: bo
             if item.type == "count":
                 ok &= fv == np.floor(fv)
         if item.band_edges is not None:
-            idx = np.where(ok, np.searchsorted(item.band_edges, fv, side="right"), -1).astype(np.intp)
+            idx = np.where(ok, np.searchsorted(item.band_edges, fv, side="right"), -1).astype(
+                np.intp
+            )
         else:
             idx = np.where(ok, 0, -1).astype(np.intp)
     invalid = ~ok if is_int else ~ok & ~np.isnan(v)

@@ -24,14 +24,25 @@ import pandas as pd
 
 from ..spec.models import InstrumentSpec, Item
 from .compiler import compile_spec
-from .engine import STATUS_LABELS, derived_message, model_item_message, scale_message
+from .engine import (
+    STATUS_LABELS,
+    band_item_message,
+    derived_message,
+    model_item_message,
+    scale_message,
+)
 from .inputs import invalid_value_message
 
 __all__ = ["score_reference", "reference_round"]
 
 _NAN = float("nan")
 _TOL = 1e-9  # same documented tolerances as the engine
-_DECIMAL_RULES = {"half_up": ROUND_HALF_UP, "down": ROUND_FLOOR, "up": ROUND_CEILING, "nearest_even": ROUND_HALF_EVEN}
+_DECIMAL_RULES = {
+    "half_up": ROUND_HALF_UP,
+    "down": ROUND_FLOOR,
+    "up": ROUND_CEILING,
+    "nearest_even": ROUND_HALF_EVEN,
+}
 
 
 def _is_missing(v: Any) -> bool:
@@ -50,7 +61,9 @@ def _as_float(v: Any) -> float:
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
+        v, (bool, np.bool_)
+    )
 
 
 def _check(item: Item, v: Any) -> tuple[bool, Any]:
@@ -72,7 +85,9 @@ def _check(item: Item, v: Any) -> tuple[bool, Any]:
         ok = math.isfinite(x) and x == math.floor(x) and any(x == lv.value for lv in r.levels)
         return ok, x
     if r.type == "count":
-        ok = math.isfinite(x) and x == math.floor(x) and x >= r.min and (r.max is None or x <= r.max)
+        ok = (
+            math.isfinite(x) and x == math.floor(x) and x >= r.min and (r.max is None or x <= r.max)
+        )
         return ok, x
     # number
     ok = math.isfinite(x) and (r.min is None or x >= r.min) and (r.max is None or x <= r.max)
@@ -122,7 +137,9 @@ def _item_points(item: Item, valid: bool, key: Any) -> float:
 def reference_round(x: float, rule: str) -> float:
     """Round one prorated score with :mod:`decimal` (after the engine's documented snapping of
     values within a relative 1e-9 of a multiple of 0.5)."""
-    if rule == "none" or not math.isfinite(x):
+    if (
+        rule == "none" or not math.isfinite(x) or abs(x) >= 2.0**52
+    ):  # large floats are whole numbers
         return x
     half = round(x * 2.0) / 2.0
     if abs(x - half) <= _TOL * max(1.0, abs(x)):
@@ -174,7 +191,11 @@ def score_reference(
             frame_cols[c] = pd.Categorical(values, categories=labels, ordered=True)
         elif c in ("status", "reason"):
             frame_cols[c] = np.array(values, dtype=object)
-        elif c == "n_missing" or c.endswith("_missing") and c[: -len("_missing")] in {s.id for s in spec.scales}:
+        elif (
+            c == "n_missing"
+            or c.endswith("_missing")
+            and c[: -len("_missing")] in {s.id for s in spec.scales}
+        ):
             frame_cols[c] = np.array(values, dtype=np.int64)
         else:
             frame_cols[c] = np.array(values, dtype=np.float64)
@@ -257,7 +278,14 @@ def _score_row(spec: InstrumentSpec, messages_for: dict, row: dict[str, Any]) ->
             value = best
             note = "answered"
         if too_many:
-            reasons.append((scale_message("too_many", sc.id, k=nmiss, m=m, noun=noun, max_missing=rule.max_missing), "invalid"))
+            reasons.append(
+                (
+                    scale_message(
+                        "too_many", sc.id, k=nmiss, m=m, noun=noun, max_missing=rule.max_missing
+                    ),
+                    "invalid",
+                )
+            )
         elif none_answered:
             reasons.append((scale_message("none_answered", sc.id, noun=noun), "invalid"))
         if some and not none_answered and not sub_bad:
@@ -284,7 +312,11 @@ def _score_row(spec: InstrumentSpec, messages_for: dict, row: dict[str, Any]) ->
     derived: dict[str, float] = {}
     for d in spec.derived:
         with np.errstate(all="ignore"):
-            value = float(np.asarray(parse_expression(d.expression).evaluate(env), dtype=np.float64).reshape(-1)[0])
+            value = float(
+                np.asarray(parse_expression(d.expression).evaluate(env), dtype=np.float64).reshape(
+                    -1
+                )[0]
+            )
         if not math.isfinite(value):
             value = _NAN
         derived[d.id] = value
@@ -306,19 +338,23 @@ def _score_row(spec: InstrumentSpec, messages_for: dict, row: dict[str, Any]) ->
                 value = scales[t.ref]
             elif t.ref in derived:
                 value = derived[t.ref]
-            else:
+            elif t.ref in points:
                 value = points[t.ref]
+            else:  # unscored numeric item: its recorded value
+                value = raw[t.ref]
             if math.isnan(value):
                 undefined = True
                 if t.ref in derived:
                     need_derived(t.ref)
-                elif t.ref in points:
+                elif t.ref in points or t.ref in raw:
                     reasons.append((model_item_message(mdl.id, t.ref), "invalid"))
                 continue
             lp += t.coefficient * value
         if undefined:
             lp = _NAN
-            if not any(s == "invalid" for _, s in reasons):  # pragma: no cover - always has a reason
+            if not any(
+                s == "invalid" for _, s in reasons
+            ):  # pragma: no cover - always has a reason
                 reasons.append((f"model '{mdl.id}' is undefined", "invalid"))
         if mdl.type == "additive":
             out[mdl.id] = mdl.intercept + lp + 0.0
@@ -338,14 +374,18 @@ def _score_row(spec: InstrumentSpec, messages_for: dict, row: dict[str, Any]) ->
 
     primary = spec.primary_band or (spec.bands[0].id if spec.bands else None)
     for b in spec.bands:
-        value = numeric[b.on]
+        value = raw[b.on] if b.on in raw else numeric[b.on]
         label = None
         if math.isnan(value):
             if b.on in derived:
                 need_derived(b.on)
+            elif b.on in raw:
+                reasons.append((band_item_message(b.id, b.on), "invalid"))
         else:
             for cut in b.cuts:
-                if cut.upper is None or (value <= cut.upper if b.upper_inclusive else value < cut.upper):
+                if cut.upper is None or (
+                    value <= cut.upper if b.upper_inclusive else value < cut.upper
+                ):
                     label = cut.label
                     break
         out[b.id] = label
@@ -354,6 +394,12 @@ def _score_row(spec: InstrumentSpec, messages_for: dict, row: dict[str, Any]) ->
 
     statuses = {s for _, s in reasons}
     out["n_missing"] = n_missing
-    out["status"] = STATUS_LABELS[2] if "invalid" in statuses else STATUS_LABELS[1] if "prorated" in statuses else STATUS_LABELS[0]
+    out["status"] = (
+        STATUS_LABELS[2]
+        if "invalid" in statuses
+        else STATUS_LABELS[1]
+        if "prorated" in statuses
+        else STATUS_LABELS[0]
+    )
     out["reason"] = "; ".join(msg for msg, _ in reasons)
     return out

@@ -93,7 +93,9 @@ class ScoreResult:
     def status_counts(self) -> pd.Series:
         """Number of rows per status (ok, prorated, invalid; zeros included)."""
         counts = self.frame["status"].value_counts()
-        return pd.Series([int(counts.get(s, 0)) for s in STATUS_LABELS], index=list(STATUS_LABELS), name="rows")
+        return pd.Series(
+            [int(counts.get(s, 0)) for s in STATUS_LABELS], index=list(STATUS_LABELS), name="rows"
+        )
 
     def summary(self) -> pd.DataFrame:
         """Tidy summary: rows, counts by status, band distributions, mean/sd of each scale.
@@ -115,7 +117,9 @@ class ScoreResult:
             ok = values[~np.isnan(values)]
             rows.append(("scale", scale_id, "n", float(ok.size)))
             rows.append(("scale", scale_id, "mean", float(ok.mean()) if ok.size else math.nan))
-            rows.append(("scale", scale_id, "sd", float(ok.std(ddof=1)) if ok.size > 1 else math.nan))
+            rows.append(
+                ("scale", scale_id, "sd", float(ok.std(ddof=1)) if ok.size > 1 else math.nan)
+            )
         return pd.DataFrame(rows, columns=["section", "name", "statistic", "value"])
 
     def __repr__(self) -> str:
@@ -138,7 +142,9 @@ class ScoreResult:
                     index=list(dict.fromkeys(part["name"])), columns=["n", "mean", "sd"]
                 )
                 for name, r in wide.iterrows():
-                    lines.append(f"    {name:<28} n={int(r['n']):<8d} mean={r['mean']:.3f} sd={r['sd']:.3f}")
+                    lines.append(
+                        f"    {name:<28} n={int(r['n']):<8d} mean={r['mean']:.3f} sd={r['sd']:.3f}"
+                    )
             else:
                 for _, r in part.iterrows():
                     lines.append(f"    {r['name']:<28} {int(r['value'])}")

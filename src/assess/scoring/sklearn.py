@@ -80,7 +80,9 @@ def _group_columns(inst: Instrument, columns: str | Sequence[str]) -> list[str]:
             return model_cols
         if columns == "all":
             return numeric
-        raise ValueError(f"columns={columns!r}: use one of {', '.join(COLUMN_GROUPS)} or a list of output column names")
+        raise ValueError(
+            f"columns={columns!r}: use one of {', '.join(COLUMN_GROUPS)} or a list of output column names"
+        )
     chosen = list(columns)
     unknown = [c for c in chosen if c not in numeric]
     if unknown:
@@ -108,7 +110,12 @@ class InstrumentTransformer(TransformerMixin, BaseEstimator):
     ``n_features_in_``.
     """
 
-    def __init__(self, instrument: Any = "rnr-general", columns: str | Sequence[str] = "scales", strict: bool = False):
+    def __init__(
+        self,
+        instrument: Any = "rnr-general",
+        columns: str | Sequence[str] = "scales",
+        strict: bool = False,
+    ):
         self.instrument = instrument
         self.columns = columns
         self.strict = strict
@@ -191,7 +198,9 @@ class InstrumentClassifier(ClassifierMixin, BaseEstimator):
         elif self.model in models:
             chosen = models[self.model]
         else:
-            raise ValueError(f"{inst.label} has no model {self.model!r}; models: {', '.join(models)}")
+            raise ValueError(
+                f"{inst.label} has no model {self.model!r}; models: {', '.join(models)}"
+            )
         if chosen.type == "additive":
             if self.horizon is not None:
                 raise ValueError(f"model {chosen.id!r} is additive: it has no horizons")
@@ -202,14 +211,18 @@ class InstrumentClassifier(ClassifierMixin, BaseEstimator):
             labels = [h.label for h in chosen.horizons]
             horizon = labels[0] if self.horizon is None else self.horizon
             if horizon not in labels:
-                raise ValueError(f"model {chosen.id!r} has no horizon {horizon!r}; horizons: {', '.join(labels)}")
+                raise ValueError(
+                    f"model {chosen.id!r} has no horizon {horizon!r}; horizons: {', '.join(labels)}"
+                )
             self.horizon_ = horizon
             self.proba_column_ = f"{chosen.id}_p_{horizon}"
             self.decision_column_ = f"{chosen.id}_lp"
         if y is not None:
             values = pd.unique(pd.Series(np.asarray(y).ravel()).dropna())
             if not set(values.tolist()) <= {0, 1}:
-                raise ValueError(f"y must hold 0/1 outcomes (or booleans), got values {sorted(map(str, values))[:10]}")
+                raise ValueError(
+                    f"y must hold 0/1 outcomes (or booleans), got values {sorted(map(str, values))[:10]}"
+                )
             if len(np.asarray(y).ravel()) != len(X):
                 raise ValueError(f"X has {len(X)} rows but y has {len(np.asarray(y).ravel())}")
         self.instrument_ = inst
@@ -228,7 +241,9 @@ class InstrumentClassifier(ClassifierMixin, BaseEstimator):
         """``[1 - p, p]`` per row (NaN for rows the instrument cannot score)."""
         check_is_fitted(self, "instrument_")
         if self.proba_column_ is None:
-            raise AttributeError(f"model {self.model_!r} is additive: it gives scores, not probabilities")
+            raise AttributeError(
+                f"model {self.model_!r} is additive: it gives scores, not probabilities"
+            )
         p = self._frame(X)[self.proba_column_].to_numpy(dtype=np.float64)
         return np.column_stack([1.0 - p, p])
 
@@ -248,5 +263,7 @@ class InstrumentClassifier(ClassifierMixin, BaseEstimator):
         if bad.any():
             first = np.flatnonzero(bad)[:3]
             shown = "; ".join(f"row {frame.index[i]!r}: {frame['reason'].iloc[i]}" for i in first)
-            raise ValueError(f"{int(bad.sum())} of {len(values)} rows cannot be scored, so no class can be predicted ({shown})")
+            raise ValueError(
+                f"{int(bad.sum())} of {len(values)} rows cannot be scored, so no class can be predicted ({shown})"
+            )
         return (values >= self.threshold).astype(np.int64)
