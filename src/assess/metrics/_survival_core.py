@@ -5,8 +5,9 @@ lifelines: at a tied time, events are counted before censorings, so a subject ce
 still at risk for the events at ``t``.
 
 The censoring distribution ``G`` used for inverse-probability-of-censoring weights (IPCW) is the
-"reverse" Kaplan-Meier estimate, with censoring as the event (Uno et al. 2011; as in
-scikit-survival's ``CensoringDistributionEstimator``).
+"reverse" Kaplan-Meier estimate, with censoring as the event (Uno et al. 2011). Following
+scikit-survival's ``CensoringDistributionEstimator``, events at a tied time happen first, so a
+subject with an event at ``t`` is not at risk of censoring at ``t``.
 """
 
 from __future__ import annotations
@@ -61,5 +62,16 @@ def km_table(time: np.ndarray, event: np.ndarray, weights: np.ndarray | None = N
 
 
 def censoring_survival(time: np.ndarray, event: np.ndarray) -> KMTable:
-    """Reverse Kaplan-Meier estimate of the censoring survival function G(t) = P(C > t)."""
-    return km_table(time, ~np.asarray(event).astype(bool))
+    """Reverse Kaplan-Meier estimate of the censoring survival function G(t) = P(C > t).
+
+    The censoring risk set at ``t`` excludes the events at ``t`` (events come first), which is
+    scikit-survival's convention; ``events`` in the returned table are the censorings and
+    ``censored`` the reoffending events.
+    """
+    rev = km_table(time, ~np.asarray(event).astype(bool))
+    at_risk = rev.at_risk - rev.censored
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(at_risk > 0, 1.0 - rev.events / at_risk, 1.0)
+    return KMTable(
+        times=rev.times, at_risk=at_risk, events=rev.events, censored=rev.censored, survival=np.cumprod(factor)
+    )

@@ -175,16 +175,8 @@ def scaled_brier_score(y_true: Any, y_prob: Any, *, confidence_level: float = 0.
 
 
 def _sksurv_censoring(time: np.ndarray, event: np.ndarray) -> KMTable:
-    """Reverse KM of censoring where subjects with an event at t are not at risk of censoring at t.
-
-    Built from :func:`censoring_survival` (whose at-risk count includes them): the at-risk set for
-    censoring at t is reduced by the events at t, which is scikit-survival's convention.
-    """
-    g = censoring_survival(time, event)
-    at_risk = g.at_risk - g.censored  # g.censored are the original events
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(at_risk > 0, 1.0 - g.events / at_risk, 1.0)
-    return KMTable(times=g.times, at_risk=at_risk, events=g.events, censored=g.censored, survival=np.cumprod(factor))
+    """Reverse KM of censoring in scikit-survival's convention (see :func:`censoring_survival`)."""
+    return censoring_survival(time, event)
 
 
 @dataclass(frozen=True)
