@@ -918,3 +918,8 @@ def spec_hash(spec: InstrumentSpec) -> str:
         allow_nan=True,
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+#: Public name of the position-recording YAML reader, for other loaders (e.g. synthetic scenarios)
+#: that want the same safety rules and located errors.
+compose_yaml = _compose
