@@ -215,7 +215,9 @@ def _read(path: Path, shown: str) -> tuple[dict[str, Any], SourceMap]:
 
 
 def _parse(text: str, shown: str) -> tuple[dict[str, Any], SourceMap]:
-    from assess.spec.loader import compose_yaml as _compose  # safe YAML reader that records positions
+    from assess.spec.loader import (
+        compose_yaml as _compose,  # safe YAML reader that records positions
+    )
 
     if not [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]:
         raise ScenarioError.single(
