@@ -11,9 +11,9 @@ This module handles that properly:
   ``1/G(t)``; people censored before ``t`` get weight 0. ``G`` is the Kaplan-Meier estimate of
   the censoring distribution *within each group* (censoring may depend on group), with events
   before censorings at tied times: someone whose event is at ``t`` is not at risk of censoring
-  at ``t``. (scikit-survival's ``CensoringDistributionEstimator`` and
-  :func:`assess.metrics._survival_core.censoring_survival` keep them in the censoring risk set;
-  the difference is only at tied times and vanishes with continuous times.) The weighted
+  at ``t`` (the convention of scikit-survival's ``CensoringDistributionEstimator`` and of
+  :func:`assess.metrics._survival_core.censoring_survival`; here it is computed for all groups
+  and bootstrap replicates in one batch, which the one-sample core function cannot do). The weighted
   confusion table gives TPR, FPR, FNR, TNR, PPV, NPV and the cumulative incidence ``p``; with
   these weights ``p`` equals ``1 - S_KM(t)`` exactly (Satten and Datta 2001) and Chouldechova's
   identity holds exactly. The selection rate is the plain share flagged.

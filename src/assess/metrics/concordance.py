@@ -49,6 +49,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ._result import MetricResult, as_float_array, undefined, z_value
+from ._survival_core import censoring_survival
 
 __all__ = ["harrell_c", "uno_c"]
 
@@ -768,14 +769,8 @@ class CensoringKM:
 
     @classmethod
     def fit(cls, time: np.ndarray, event: np.ndarray) -> CensoringKM:
-        times, inv = np.unique(time, return_inverse=True)
-        d = np.bincount(inv, weights=event.astype(float), minlength=times.size)
-        tot = np.bincount(inv, minlength=times.size).astype(float)
-        c = tot - d
-        at_risk = np.cumsum(tot[::-1])[::-1] - d
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(c > 0, c / at_risk, 0.0)
-        return cls(times=times, survival=np.cumprod(1.0 - ratio), all_events=bool(event.all()))
+        g = censoring_survival(time, event)
+        return cls(times=g.times, survival=g.survival, all_events=bool(np.asarray(event).all()))
 
     def at(self, t: np.ndarray) -> np.ndarray:
         """G(t); NaN where t lies beyond the last observed time and G has not reached 0."""
@@ -788,6 +783,24 @@ class CensoringKM:
         if beyond.any():
             g = np.where(beyond, 0.0 if self.survival[-1] == 0.0 else np.nan, g)
         return g
+
+
+def training_censoring(train_time: Any, train_event: Any, *, metric: str) -> CensoringKM | None:
+    """Censoring distribution fitted on separate training data, or ``None`` when neither
+    ``train_time`` nor ``train_event`` is given (then the evaluation data are used)."""
+    if train_time is None and train_event is None:
+        return None
+    if train_time is None or train_event is None:
+        raise ValueError("give both train_time and train_event, or neither")
+    tt = as_float_array(train_time, "train_time")
+    tt, te, _ = check_survival_inputs(
+        tt,
+        train_event,
+        np.zeros(tt.size),
+        metric=metric,
+        names=("train_time", "train_event", "train_time"),
+    )
+    return CensoringKM.fit(tt, te)
 
 
 def ipcw_weights(
@@ -867,21 +880,7 @@ def uno_c(
         raise ValueError(f"ci must be 'bootstrap' or None for uno_c, got {ci!r}")
     if tau is not None and not (isinstance(tau, int | float) and math.isfinite(tau)):
         raise ValueError(f"tau must be a finite number or None, got {tau!r}")
-    separate_train = train_time is not None or train_event is not None
-    if separate_train:
-        if train_time is None or train_event is None:
-            raise ValueError("give both train_time and train_event, or neither")
-        tt = as_float_array(train_time, "train_time")
-        tt, te, _ = check_survival_inputs(
-            tt,
-            train_event,
-            np.zeros(tt.size),
-            metric="uno_c",
-            names=("train_time", "train_event", "train_time"),
-        )
-        km = CensoringKM.fit(tt, te)
-    else:
-        km = None
+    km = training_censoring(train_time, train_event, metric="uno_c")
     path = _choose_path(t, e, s, method)
     res = _uno_compute(t, e, s, tau, km, path)
     if math.isnan(res.estimate) or ci is None:

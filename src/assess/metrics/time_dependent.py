@@ -37,6 +37,7 @@ from .concordance import (
     check_survival_inputs,
     dense_rank,
     replace_result,
+    training_censoring,
 )
 
 __all__ = ["cumulative_dynamic_auc", "TimeDependentAUC"]
@@ -215,21 +216,7 @@ def cumulative_dynamic_auc(
     horizons = np.unique(h)
     if ci not in ("bootstrap", None):
         raise ValueError(f"ci must be 'bootstrap' or None, got {ci!r}")
-    separate = train_time is not None or train_event is not None
-    if separate:
-        if train_time is None or train_event is None:
-            raise ValueError("give both train_time and train_event, or neither")
-        tt = as_float_array(train_time, "train_time")
-        tt, te, _ = check_survival_inputs(
-            tt,
-            train_event,
-            np.zeros(tt.size),
-            metric="cumulative_dynamic_auc",
-            names=("train_time", "train_event", "train_time"),
-        )
-        km_fixed: CensoringKM | None = CensoringKM.fit(tt, te)
-    else:
-        km_fixed = None
+    km_fixed = training_censoring(train_time, train_event, metric="cumulative_dynamic_auc")
     n = t.size
     events = int(e.sum())
     method = "cumulative/dynamic AUC, IPCW (Uno 2007; Hung & Chiang 2010)"
