@@ -31,6 +31,7 @@ import json
 import os
 import re
 import types
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -454,8 +455,12 @@ def _sorted(issues: list[SpecIssue]) -> list[SpecIssue]:
     return sorted(unique, key=lambda i: (i.line or 0, i.column or 0))
 
 
-def _data_path(loc: tuple, data: Any) -> PathT:
-    """Map a pydantic error location onto the YAML data: drop union tags and internal parts."""
+def data_path(loc: tuple, data: Any, *, union_members: Collection[str] = ()) -> PathT:
+    """Map a pydantic error location onto the YAML data: drop union tags and internal parts.
+
+    Discriminated-union tags are recognised by the mapping's ``type`` value; names of members of
+    plain unions (e.g. ``"float"``) that a model uses are passed as ``union_members``.
+    """
     out: list[str | int] = []
     cur: Any = data
     last = len(loc) - 1
@@ -465,7 +470,7 @@ def _data_path(loc: tuple, data: Any) -> PathT:
                 out.append(part)
                 cur = cur[part]
                 continue
-            if isinstance(part, str) and (cur.get("type") == part or n < last):
+            if isinstance(part, str) and (cur.get("type") == part or n < last or part in union_members):
                 continue  # a discriminated-union tag (or another non-data part)
             out.append(part)
             cur = None
@@ -739,14 +744,14 @@ def _validation_issues(exc: ValidationError, data: Any, located: _Located) -> li
         if isinstance(cause, SpecReferenceError):
             for path, message in cause.problems:
                 path = tuple(path)
-                dpath = _data_path(path, data) if path else ()
+                dpath = data_path(path, data) if path else ()
                 line, col = located.locate(dpath, key=_is_dict_key(data, dpath))
                 if dpath[:1] == ("derived",) and dpath[-1:] == ("expression",):
                     col = _expression_column(located, dpath, message) or col
                 issues.append(SpecIssue(located.file, line, col, format_path(dpath), message))
             continue
         loc = tuple(err["loc"])
-        dpath = _data_path(loc, data)
+        dpath = data_path(loc, data)
         if err["type"] in ("union_tag_invalid", "union_tag_not_found") and isinstance(
             _value_at(data, dpath), dict
         ):

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from assess.spec.errors import SpecError, SpecIssue
+from assess.spec.loader import data_path
 from assess.spec.models import format_path
 
 from .scenario import Scenario, ScenarioReferenceError
@@ -370,28 +371,13 @@ def _model_at(loc: tuple) -> Any:
     return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
 
 
+#: Names pydantic gives the members of the plain unions used by the scenario models.
+_UNION_MEMBERS = frozenset({"float", "int", "str", "list[str]", "dict[str,float]"})
+
+
 def _data_path(loc: tuple, data: Any) -> PathT:
-    """Map a pydantic location onto the data: drop union member names and internal parts."""
-    out: list[str | int] = []
-    cur: Any = data
-    last = len(loc) - 1
-    for n, part in enumerate(loc):
-        if isinstance(cur, dict):
-            if part in cur:
-                out.append(part)
-                cur = cur[part]
-            elif n < last or part in ("float", "int", "str", "list[str]", "dict[str,float]"):
-                continue  # a union member's name
-            else:
-                out.append(part)
-                cur = None
-            continue
-        if isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
-            out.append(part)
-            cur = cur[part]
-            continue
-        break
-    return tuple(out)
+    """Map a pydantic location onto the data (see :func:`assess.spec.loader.data_path`)."""
+    return data_path(loc, data, union_members=_UNION_MEMBERS)
 
 
 def _describe(value: Any) -> str:
