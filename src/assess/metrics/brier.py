@@ -174,11 +174,6 @@ def scaled_brier_score(y_true: Any, y_prob: Any, *, confidence_level: float = 0.
 # ----------------------------------------------------------------------------------------------
 
 
-def _sksurv_censoring(time: np.ndarray, event: np.ndarray) -> KMTable:
-    """Reverse KM of censoring in scikit-survival's convention (see :func:`censoring_survival`)."""
-    return censoring_survival(time, event)
-
-
 @dataclass(frozen=True)
 class IPCWBrierResult:
     """IPCW Brier scores at several horizons (Graf et al. 1999), with the IPA and, when two or more
@@ -278,7 +273,7 @@ def ipcw_brier_score(
     if te.all():
         g_tab = KMTable(np.unique(tt), np.zeros(0), np.zeros(0), np.zeros(0), np.ones(np.unique(tt).size))
     else:
-        g_tab = _sksurv_censoring(tt, te)
+        g_tab = censoring_survival(tt, te)
     g_last_time = g_tab.times[-1]
     g_last = g_tab.survival[-1]
     g_at_t_i = g_tab.at(t)
