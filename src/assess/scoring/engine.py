@@ -81,8 +81,6 @@ Example
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -92,6 +90,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from ..spec.loader import spec_hash
 from ..spec.models import (
     CategoricalResponse,
     CountResponse,
@@ -215,17 +214,6 @@ def derived_message(derived_id: str) -> str:
     return _DERIVED_UNDEFINED.format(derived_id)
 
 
-def _spec_hash(spec: InstrumentSpec) -> str:
-    try:
-        from ..spec.loader import spec_hash
-    except ImportError:  # pragma: no cover - loader is part of the package
-        payload = json.dumps(
-            spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        )
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-    return spec_hash(spec)
-
-
 class InputColumn(NamedTuple):
     """An input column the instrument reads: item id, response type, role, whether it is scored,
     whether the data must contain it, and what values it accepts."""
@@ -301,7 +289,7 @@ class Instrument:
             )
         self.spec: InstrumentSpec = spec
         self.compiled: CompiledInstrument = compile_spec(spec)
-        self.spec_hash: str = _spec_hash(spec)
+        self.spec_hash: str = spec_hash(spec)
 
     # ------------------------------------------------------------------ identity
 
