@@ -25,22 +25,14 @@ def _expression_help() -> str:
         "derived variables; nothing else (no attribute access, indexing, imports or calls other "
         "than the whitelisted functions) is accepted."
     )
-    try:
-        from . import expressions
-    except ImportError:  # pragma: no cover - module is part of the package
-        return text
-    funcs = getattr(expressions, "FUNCTIONS", None)
-    if funcs:
-        parts = []
-        for name in sorted(funcs):
-            f = funcs[name] if hasattr(funcs, "__getitem__") else None
-            sig = getattr(f, "signature", None) or f"{name}(...)"
-            desc = getattr(f, "description", None)
-            parts.append(f"{sig}: {desc}" if desc else sig)
-        text += " Functions: " + "; ".join(parts) + "."
-    keywords = getattr(expressions, "KEYWORDS", None)
-    if keywords:
-        text += " Keywords: " + ", ".join(sorted(keywords)) + "."
+    from .expressions import FUNCTIONS, KEYWORDS
+
+    parts = []
+    for name in sorted(FUNCTIONS):
+        f = FUNCTIONS[name]
+        parts.append(f"{f.signature}: {f.description}" if f.description else f.signature)
+    text += " Functions: " + "; ".join(parts) + "."
+    text += " Keywords: " + ", ".join(sorted(KEYWORDS)) + "."
     return text
 
 
