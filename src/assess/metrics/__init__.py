@@ -48,6 +48,12 @@ from .calibration import (
 )
 from .concordance import harrell_c, uno_c
 from .cox import CoxResult, ProportionalHazardsTest, band_dummies, cox, per_sd
+from .decision_curve import DecisionCurveResult, decision_curve
+from .reclassification import (
+    ReclassificationResult,
+    integrated_discrimination_improvement,
+    net_reclassification_index,
+)
 from .survival import KaplanMeierResult, KaplanMeierState, LogrankResult, kaplan_meier, logrank_test
 from .tables import ScoreOutcomeTable, SurvivalTable
 from .time_dependent import TimeDependentAUC, cumulative_dynamic_auc
@@ -59,6 +65,7 @@ __all__ = [
     "CalibrationResult",
     "CoxResult",
     "DeLongTest",
+    "DecisionCurveResult",
     "IPCWBrierResult",
     "KaplanMeierResult",
     "KaplanMeierState",
@@ -66,6 +73,7 @@ __all__ = [
     "MetricResult",
     "MetricState",
     "ProportionalHazardsTest",
+    "ReclassificationResult",
     "ScoreOutcomeTable",
     "SurvivalCalibrationResult",
     "SurvivalTable",
@@ -82,14 +90,17 @@ __all__ = [
     "calibration_slope",
     "cox",
     "cumulative_dynamic_auc",
+    "decision_curve",
     "delong_test",
     "harrell_c",
     "integrated_brier_score",
     "integrated_calibration_index",
+    "integrated_discrimination_improvement",
     "ipcw_brier_score",
     "kaplan_meier",
     "loess",
     "logrank_test",
+    "net_reclassification_index",
     "observed_expected_ratio",
     "per_sd",
     "results_frame",
