@@ -1,4 +1,5 @@
-"""Instrument cards: a readable Markdown summary of a spec (provenance, items, scoring, bands)."""
+"""Instrument cards: a readable Markdown summary of a spec (provenance, items, scoring, rule
+lists, bands, refusals)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from assess.spec.models import (
     NumberResponse,
     OrdinalResponse,
     PointsBand,
+    RuleListModel,
 )
 
 __all__ = ["instrument_card", "describe_response"]
@@ -39,14 +41,20 @@ def describe_response(item: Item) -> str:
         text = "ordinal: " + ", ".join(f"{lv.value} {lv.label} ({_num(lv.points)})" for lv in r.levels)
     elif isinstance(r, CountResponse):
         rng = f"{r.min}..{'' if r.max is None else r.max}"
-        text = f"count {rng}: " + ", ".join(f"{_band_range(b)} ({_num(b.points)})" for b in r.bands)
+        if r.bands:
+            text = f"count {rng}: " + ", ".join(f"{_band_range(b)} ({_num(b.points)})" for b in r.bands)
+        else:
+            text = f"count {rng}" + (": points = the count" if item.is_scored else "")
     elif isinstance(r, NumberResponse):
         rng = f"{'' if r.min is None else _num(r.min)}..{'' if r.max is None else _num(r.max)}"
         text = f"number {rng}"
         if r.bands:
             text += ": " + ", ".join(f"{_band_range(b)} ({_num(b.points)})" for b in r.bands)
     elif isinstance(r, CategoricalResponse):
-        text = "categorical: " + ", ".join(f"{c.value} ({_num(c.points)})" for c in r.categories)
+        text = "categorical: " + ", ".join(
+            f"{c.value} ({_num(c.points)}" + ("" if c.code is None else f"; code {_num(c.code)}") + ")"
+            for c in r.categories
+        )
     else:  # pragma: no cover - exhaustive
         text = r.type
     flags = []
@@ -59,13 +67,33 @@ def describe_response(item: Item) -> str:
     return text + (f" [{', '.join(flags)}]" if flags else "")
 
 
+def _value(v: float | str) -> str:
+    return f'"{v}"' if isinstance(v, str) else _num(v)
+
+
+def _rule_list_lines(m: RuleListModel) -> list[str]:
+    """A rule list as numbered if / else-if lines (the first rule that holds decides)."""
+    title = f" {m.label}" if m.label else ""
+    lines = [
+        f"- `{m.id}`{title} (rule list: the first rule whose condition holds decides; "
+        f"`{m.id}_rule` gives its number; a rule whose condition is missing while no earlier "
+        "rule holds leaves the row invalid):",
+        "",
+    ]
+    for k, rule in enumerate(m.rules, 1):
+        word = "if" if k == 1 else "else if"
+        lines.append(f"  {k}. {word} `{rule.if_}` then {_value(rule.then)}")
+    lines.append(f"  {len(m.rules) + 1}. else {_value(m.else_)}")
+    return lines
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
 def instrument_card(spec: InstrumentSpec, spec_hash: str | None = None) -> str:
     """Markdown card for an instrument: identity, provenance, domains and items, scales,
-    derived variables, models and bands."""
+    derived variables, models (rule lists as numbered if / else-if lines), bands and refusals."""
     out: list[str] = [f"# {spec.name}", ""]
     out.append(f"**{spec.id}** version {spec.version}, status **{spec.status}**")
     if spec_hash:
@@ -120,6 +148,9 @@ def instrument_card(spec: InstrumentSpec, spec_hash: str | None = None) -> str:
     if spec.models:
         out += ["## Models", ""]
         for m in spec.models:
+            if m.type == "rule_list":
+                out += _rule_list_lines(m)
+                continue
             terms = " + ".join(f"{_num(t.coefficient)} x {t.ref}" for t in m.terms)
             if m.type == "additive":
                 out.append(f"- `{m.id}` (additive): {_num(m.intercept)} + {terms}")
@@ -141,6 +172,19 @@ def instrument_card(spec: InstrumentSpec, spec_hash: str | None = None) -> str:
                 parts.append(f"{c.label} ({op} {_num(c.upper)})" if c.upper is not None else f"{c.label} (above)")
             star = " (primary)" if b.id == primary else ""
             out.append(f"- `{b.id}` on `{b.on}`{star}: " + ", ".join(parts))
+        out.append("")
+
+    if spec.refusals:
+        out += [
+            "## Refusals",
+            "",
+            "A row meeting any of these conditions gets no score at all (every output missing, "
+            "status `invalid`, the reason given); a condition that cannot be evaluated because "
+            "inputs are missing does not refuse.",
+            "",
+        ]
+        for rf in spec.refusals:
+            out.append(f"- when `{rf.when}`: {rf.reason}")
         out.append("")
 
     out.append(f"{len(spec.test_vectors)} embedded test vectors.")

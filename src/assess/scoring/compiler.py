@@ -14,8 +14,10 @@ Scoring never walks the spec per row. Each stage of the pipeline is turned into 
 * **scales** -> per component: whether it is an item or an earlier scale, its position and weight;
   the total absolute weight; the missing rule; lookup tables as sorted edge arrays.
 * **derived** -> parsed :class:`~assess.spec.expressions.Expression` objects.
-* **models** -> terms as (kind, position, coefficient) with intercept / baseline arrays per horizon.
+* **models** -> terms as (kind, position, coefficient) with intercept / baseline arrays per horizon;
+  rule lists as parsed conditions with an array of values (label positions for labelled lists).
 * **bands** -> cut-off arrays for ``searchsorted`` (``side='left'`` when ``upper_inclusive``).
+* **refusals** -> parsed conditions with their reason texts.
 
 The compiled form is an implementation detail of :mod:`assess.scoring.engine`; it is exposed for
 tests and tools that want to inspect it.
@@ -43,6 +45,7 @@ __all__ = [
     "CompiledInstrument",
     "CompiledItem",
     "CompiledModel",
+    "CompiledRefusal",
     "CompiledScale",
     "CompiledTerm",
     "DenseGroup",
@@ -120,6 +123,9 @@ class CompiledItem:
     band_edges: np.ndarray | None = None
     #: categorical: declared category strings (object array), in spec order
     categories: np.ndarray | None = None
+    #: categorical items with numeric ``code``s: code per category plus a trailing NaN slot
+    #: (index -1 = missing or invalid), the item's value in expressions
+    category_codes: np.ndarray | None = None
 
     @property
     def numeric(self) -> bool:
@@ -251,6 +257,10 @@ def _compile_item(item: Item) -> CompiledItem:
         )
     elif isinstance(r, CategoricalResponse):
         kwargs["categories"] = np.asarray([c.value for c in r.categories], dtype=object)
+        if r.coded:
+            codes = np.asarray([c.code for c in r.categories] + [np.nan], dtype=np.float64)
+            codes.setflags(write=False)
+            kwargs["category_codes"] = codes
     if isinstance(r, (CountResponse, NumberResponse)) and r.bands:
         kwargs["band_edges"] = np.asarray([b.lower for b in r.bands[1:]], dtype=np.float64)
     return CompiledItem(
@@ -260,7 +270,7 @@ def _compile_item(item: Item) -> CompiledItem:
         protective_only=item.protective_only,
         allowed=describe_allowed(item),
         points_table=table,
-        points_are_raw=isinstance(r, NumberResponse) and not r.bands,
+        points_are_raw=isinstance(r, (CountResponse, NumberResponse)) and not r.bands,
         **kwargs,
     )
 
@@ -307,6 +317,14 @@ class CompiledTerm:
     coefficient: float
 
 
+@dataclass(frozen=True, eq=False)
+class CompiledRefusal:
+    """A refusal: rows where ``condition`` is true (nonzero, not missing) get no score."""
+
+    condition: object  # a parsed Expression
+    reason: str
+
+
 @dataclass(frozen=True)
 class CompiledModel:
     """A model's terms and its per-horizon constants.
@@ -315,18 +333,25 @@ class CompiledModel:
     """
 
     id: str
-    type: Literal["additive", "logistic", "survival"]
+    type: Literal["additive", "logistic", "survival", "rule_list"]
     terms: tuple[CompiledTerm, ...]
     intercept: float = 0.0
     centre: float = 0.0
     horizon_labels: tuple[str, ...] = ()
     horizon_constants: np.ndarray = field(default_factory=lambda: np.empty(0))
+    #: rule lists: parsed conditions in order, and the value of each rule then ``else``
+    #: (for labelled lists the position of the label in ``labels``)
+    conditions: tuple = ()
+    rule_values: np.ndarray = field(default_factory=lambda: np.empty(0))
+    labels: tuple[str, ...] | None = None
 
     @property
     def output_columns(self) -> list[str]:
         """Output column names of this model, in order."""
         if self.type == "additive":
             return [self.id]
+        if self.type == "rule_list":
+            return [self.id, f"{self.id}_rule"]
         return [f"{self.id}_lp"] + [f"{self.id}_p_{lab}" for lab in self.horizon_labels]
 
 
@@ -370,6 +395,8 @@ class CompiledInstrument:
     dense: DenseGroup
     #: positions of the other items (count, number, categorical, sparse ordinal), read one by one
     sparse_items: tuple[int, ...]
+    #: refusals, in spec order
+    refusals: tuple[CompiledRefusal, ...] = ()
 
     @property
     def required_items(self) -> list[str]:
@@ -445,6 +472,25 @@ def compile_spec(spec: InstrumentSpec) -> CompiledInstrument:
 
     models: list[CompiledModel] = []
     for m in spec.models:
+        if m.type == "rule_list":
+            conditions = tuple(parse_expression(r.if_) for r in m.rules)
+            raw_set |= {n for e in conditions for n in e.names if n in item_ids}
+            if m.labelled:
+                labels = m.labels
+                values = [float(labels.index(str(v))) for v in m.values]
+            else:
+                labels, values = None, [float(v) for v in m.values]
+            models.append(
+                CompiledModel(
+                    m.id,
+                    "rule_list",
+                    (),
+                    conditions=conditions,
+                    rule_values=np.asarray(values, dtype=np.float64),
+                    labels=None if labels is None else tuple(labels),
+                )
+            )
+            continue
         terms = []
         for t in m.terms:
             if t.ref in scale_index:
@@ -497,6 +543,10 @@ def compile_spec(spec: InstrumentSpec) -> CompiledInstrument:
         for b in spec.bands
     )
     raw_set |= {b.on for b in bands if b.on_item}
+    refusals = tuple(
+        CompiledRefusal(parse_expression(rf.when), rf.reason) for rf in spec.refusals
+    )
+    raw_set |= {n for rf in refusals for n in rf.condition.names if n in item_ids}
     raw_needed = frozenset(raw_set)
     primary = None
     if spec.bands:
@@ -515,4 +565,5 @@ def compile_spec(spec: InstrumentSpec) -> CompiledInstrument:
         raw_needed=raw_needed,
         dense=_dense_group(items),
         sparse_items=tuple(i for i, it in enumerate(items) if not it.dense),
+        refusals=refusals,
     )

@@ -58,6 +58,14 @@ Survival: ``<m>_lp = lp`` and ``<m>_p_<h> = 1 - S0(h) ** exp(lp - centre)`` (com
 the row ``invalid`` (reason names a missing item or an undefined derived variable; a NaN scale
 already has its own reason).
 
+**Rule lists** (``type: rule_list``): conditions are evaluated in order over raw item values
+(coded categorical items give their category's ``code``), scales and derived variables; the
+first that holds decides ``<m>`` (its value; labelled lists give a Categorical) and ``<m>_rule``
+(its 1-based number; ``len(rules) + 1`` for ``else``). A condition that is missing (NaN) while no
+earlier rule holds leaves both NaN and the row ``invalid``: ``model 'm': rule 2 needs priors,
+which is missing`` (or ``rule 2 is undefined (out-of-domain inputs)``). Kleene logic means a
+condition can be decided despite a missing input (``false and missing`` is false).
+
 **Bands**: on a scale, derived variable, model output or an item's recorded value (a missing
 one invalidates the row, like an undefined derived variable); ``searchsorted`` on the cut-offs; ``upper_inclusive`` puts a value equal to a cut-off
 in the lower band. NaN -> no band (NaN in the ordered Categorical). ``band`` repeats the
@@ -67,9 +75,15 @@ primary band set (``primary_band``, default the first).
 scored with missing items, else ``ok``. ``reason`` joins every reason with ``'; '`` in pipeline
 order (items, then scales, models, bands); it is empty exactly when the status is ``ok``.
 
+**Refusals**: where a refusal's ``when`` is true (nonzero, not missing) the row gets no score:
+item points, scales, derived variables, model outputs and bands are NaN/missing (``n_missing``
+and ``<scale>_missing`` keep their counts), the status is ``invalid`` and ``reason`` is the
+refusals' texts (in spec order) followed by any invalid-value reasons; the pipeline's other
+reasons for the row are dropped. A missing ``when`` does not refuse.
+
 **Strict mode** (``strict=True``) raises one :class:`~assess.scoring.inputs.ScoringInputError`
-listing every invalid input value (row label, item, value); missing responses are not errors in
-either mode. A missing column for a required item is an error in both modes.
+listing every invalid input value (row label, item, value) and every refusal (row label,
+reason); missing responses are not errors in either mode. A missing column for a required item is an error in both modes.
 
 Example
 -------
@@ -118,6 +132,7 @@ __all__ = [
     "format_score",
     "load_instrument",
     "round_score",
+    "rule_message",
     "scale_message",
 ]
 
@@ -207,6 +222,15 @@ def model_item_message(model_id: str, item_id: str) -> str:
 def band_item_message(band_id: str, item_id: str) -> str:
     """Reason given when a band set on an item's recorded value finds no valid response."""
     return f"band set '{band_id}': item '{item_id}' has no valid response"
+
+
+def rule_message(model_id: str, rule: int, missing: Sequence[str]) -> str:
+    """Reason given when rule ``rule`` (1-based) of a rule list cannot be decided for a row."""
+    if not missing:
+        return f"model '{model_id}': rule {rule} is undefined (out-of-domain inputs)"
+    names = ", ".join(missing[:-1]) + (" and " if len(missing) > 1 else "") + missing[-1]
+    verb = "is" if len(missing) == 1 else "are"
+    return f"model '{model_id}': rule {rule} needs {names}, which {verb} missing"
 
 
 def derived_message(derived_id: str) -> str:
@@ -342,6 +366,7 @@ class Instrument:
     def numeric_output_columns(self) -> list[str]:
         """Output columns holding numbers (everything but band columns, status and reason)."""
         skip = {b.id for b in self.spec.bands} | {"band", "status", "reason"}
+        skip |= {m.id for m in self.compiled.models if m.labels is not None}
         return [c for c in self.output_columns() if c not in skip]
 
     # ------------------------------------------------------------------ scoring
@@ -370,10 +395,12 @@ class Instrument:
         run = _Run(self, data)
         run.score_all()
         index = data.index
-        if strict and any(p.stage == "input" for p in run.parts):
+        if strict and any(p.stage in ("input", "refusal") for p in run.parts):
             problems = _problems_frame(run.parts, run.messages, index)
             inputs = (
-                problems[problems["stage"] == "input"].drop(columns="stage").reset_index(drop=True)
+                problems[problems["stage"].isin(("input", "refusal"))]
+                .drop(columns="stage")
+                .reset_index(drop=True)
             )
             raise ScoringInputError(_strict_message(inputs, self.label), inputs)
         reason = _join_reasons(run.parts, run.messages, len(data))
@@ -521,6 +548,7 @@ class _Run:
         invalid = np.zeros(m, dtype=bool)
         prorated = np.zeros(m, dtype=bool)
         env: dict[str, np.ndarray] = {}
+        first_part = len(self.parts)  # reasons of this block start here
         points = out.points[:, s]
         filled = out.filled_buf[:, :m]
         item_missing = out.missing_buf[:, :m]
@@ -569,8 +597,60 @@ class _Run:
                         invalid |= nan
             out.bands[bi][s] = b.codes(v)
 
+        if c.refusals:
+            self._refusals(s, numeric, invalid, first_part)
         out.n_missing[s] = n_missing
         out.status[s] = np.where(invalid, 2, np.where(prorated, 1, 0))
+
+    def _refusals(self, s, numeric, invalid, first_part: int) -> None:
+        """Rows where a refusal's condition is true get no score: every output of the block's
+        row is blanked, the pipeline's reasons for it are dropped (input problems stay) and the
+        refusal reasons are added first."""
+        c, out = self.c, self.out
+        base = s.start
+        m = s.stop - s.start
+        refused = np.zeros(m, dtype=bool)
+        for r, rf in enumerate(c.refusals):
+            with np.errstate(all="ignore"):
+                v = np.asarray(rf.condition.evaluate(numeric), dtype=np.float64)
+            if v.shape != (m,):
+                v = np.broadcast_to(v, (m,))
+            hit = (v != 0) & ~np.isnan(v)
+            if hit.any():
+                self.parts.append(
+                    _Part(
+                        np.flatnonzero(hit) + base,
+                        self.messages.code(rf.reason),
+                        f"refusals[{r}]",
+                        None,
+                        "invalid",
+                        "refusal",
+                        (-1, r, 0, 0),
+                    )
+                )
+                refused |= hit
+        if not refused.any():
+            return
+        keep_rows = ~refused
+        for k in range(first_part, len(self.parts)):
+            p = self.parts[k]
+            if p.stage != "pipeline":
+                continue
+            ok = keep_rows[p.positions - base]
+            if not ok.all():
+                codes = p.codes if np.ndim(p.codes) == 0 else np.asarray(p.codes)[ok]
+                self.parts[k] = _Part(
+                    p.positions[ok], codes, p.item, p.values, p.status, p.stage, p.key
+                )
+        self.parts[first_part:] = [p for p in self.parts[first_part:] if p.positions.size]
+        rows = np.flatnonzero(refused)
+        out.points[:, s][:, rows] = np.nan
+        for arrays in (out.scales, out.derived, *out.models):
+            for a in arrays:
+                a[s][rows] = np.nan
+        for b in out.bands:
+            b[s][rows] = -1
+        invalid |= refused
 
     def _dense_items(self, s, points, filled, item_missing, invalid, env):
         """Binary and small ordinal items, all at once as 2-D arrays (see ``DenseGroup``).
@@ -652,7 +732,10 @@ class _Run:
                 invalid[pos] = True
                 self.note_invalid(i, pos, s.start)
             if it.id in c.raw_needed:
-                env[it.id] = blk.raw
+                if it.category_codes is not None:  # index -1 (missing/invalid) -> trailing NaN
+                    env[it.id] = it.category_codes[blk.index]
+                else:
+                    env[it.id] = blk.raw
             if it.scored:
                 k = self.scored_index[it.id]
                 points[k] = blk.raw if it.points_are_raw else it.points_table[blk.index]
@@ -844,6 +927,9 @@ class _Run:
         base = s.start
         m = s.stop - s.start
         for mi, mdl in enumerate(c.models):
+            if mdl.type == "rule_list":
+                self._rule_list(s, mi, mdl, numeric, invalid)
+                continue
             lp = np.zeros(m)
             undefined = np.zeros(m, dtype=bool)
             for ti, t in enumerate(mdl.terms):
@@ -886,6 +972,49 @@ class _Run:
                         p = -np.expm1(const * np.exp(lp - mdl.centre))
                 cols[h + 1][s] = p
                 numeric[f"{mdl.id}_p_{mdl.horizon_labels[h]}"] = cols[h + 1][s]
+
+
+    def _rule_list(self, s, mi, mdl, numeric, invalid) -> None:
+        """First rule whose condition holds decides; a missing condition (while no earlier rule
+        holds) leaves the row without a value and makes it invalid."""
+        out = self.out
+        base = s.start
+        m = s.stop - s.start
+        value = np.full(m, np.nan)
+        which = np.full(m, np.nan)
+        open_ = np.ones(m, dtype=bool)  # no rule has decided yet and none was missing
+        for k, cond in enumerate(mdl.conditions):
+            with np.errstate(all="ignore"):
+                v = np.asarray(cond.evaluate(numeric), dtype=np.float64)
+            if v.shape != (m,):
+                v = np.broadcast_to(v, (m,))
+            nan = np.isnan(v)
+            stuck = open_ & nan
+            fire = open_ & ~nan & (v != 0)
+            value[fire] = mdl.rule_values[k]
+            which[fire] = k + 1
+            if stuck.any():
+                where = np.flatnonzero(stuck)
+                names = sorted(cond.names)
+                # which of the condition's names are missing, per row, as a bit pattern
+                pattern = np.zeros(where.size, dtype=np.int64)
+                for bit, name in enumerate(names):
+                    pattern |= np.isnan(numeric[name][where]).astype(np.int64) << bit
+                uniq, inv = np.unique(pattern, return_inverse=True)
+                texts = [
+                    rule_message(mdl.id, k + 1, [n for b, n in enumerate(names) if u >> b & 1])
+                    for u in uniq.tolist()
+                ]
+                self.add((2, mi, k, 0), where, base, self.messages.codes(texts)[inv], mdl.id)
+                invalid |= stuck
+            open_ &= ~(fire | stuck)
+        n = len(mdl.conditions)
+        value[open_] = mdl.rule_values[n]
+        which[open_] = n + 1
+        out.models[mi][0][s] = value
+        out.models[mi][1][s] = which
+        if mdl.labels is None:
+            numeric[mdl.id] = out.models[mi][0][s]
 
 
 # --------------------------------------------------------------------------- outputs
@@ -946,6 +1075,11 @@ class _Outputs:
         for mi, mdl in enumerate(c.models):
             for name, arr in zip(mdl.output_columns, self.models[mi], strict=True):
                 cols[name] = arr
+            if mdl.labels is not None:
+                codes = np.where(np.isnan(self.models[mi][0]), -1, self.models[mi][0])
+                cols[mdl.id] = pd.Categorical.from_codes(
+                    codes.astype(np.int64), categories=list(mdl.labels)
+                )
         for bi, b in enumerate(c.bands):
             dtype = pd.CategoricalDtype(list(b.labels), ordered=True)
             cols[b.id] = pd.Categorical.from_codes(self.bands[bi], dtype=dtype)
@@ -1090,15 +1224,24 @@ def _problems_frame(parts: list[_Part], messages: _Messages, index: pd.Index) ->
 def _strict_message(problems: pd.DataFrame, label: str) -> str:
     n = len(problems)
     rows = problems["position"].nunique()
+    is_refusal = problems["item"].astype(str).str.startswith("refusals[").to_numpy()
+    n_ref = int(is_refusal.sum())
+    n_bad = n - n_ref
+    what = []
+    if n_bad:
+        what.append(f"{n_bad} invalid value{'s' if n_bad != 1 else ''}")
+    if n_ref:
+        what.append(f"{n_ref} refusal{'s' if n_ref != 1 else ''} (no score)")
     lines = [
-        f"{n} invalid value{'s' if n != 1 else ''} in {rows} row{'s' if rows != 1 else ''} for {label} (strict mode):"
+        f"{' and '.join(what)} in {rows} row{'s' if rows != 1 else ''} for {label} (strict mode):"
     ]
-    for r, msg in zip(
+    for r, msg, ref in zip(
         problems["row"].iloc[:SHOWN_PROBLEMS],
         problems["message"].iloc[:SHOWN_PROBLEMS],
+        is_refusal[:SHOWN_PROBLEMS],
         strict=True,
     ):
-        lines.append(f"  row {r!r}: {msg}")
+        lines.append(f"  row {r!r}: {'refused: ' if ref else ''}{msg}")
     if n > SHOWN_PROBLEMS:
         lines.append(f"  ... and {n - SHOWN_PROBLEMS} more (see the error's .problems DataFrame)")
     lines.append(

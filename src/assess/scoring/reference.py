@@ -29,6 +29,7 @@ from .engine import (
     band_item_message,
     derived_message,
     model_item_message,
+    rule_message,
     scale_message,
 )
 from .inputs import invalid_value_message
@@ -162,6 +163,13 @@ def _survival_p(s0: float, lp: float, centre: float) -> float:
     return 1.0 - s0**hr
 
 
+def _evaluate_one(expr: Any, env: dict[str, float]) -> float:
+    """Value of an expression for one row (NaN when missing or out of domain)."""
+    with np.errstate(all="ignore"):
+        value = float(np.asarray(expr.evaluate(env), dtype=np.float64).reshape(-1)[0])
+    return value if math.isfinite(value) else _NAN
+
+
 def score_reference(
     spec: InstrumentSpec,
     data: pd.DataFrame,
@@ -183,12 +191,15 @@ def score_reference(
     for k in keep or []:
         frame_cols[k] = data[k].array
     band_labels = {b.id: [c.label for c in b.cuts] for b in spec.bands}
+    rule_labels = {m.id: m.labels for m in spec.models if m.type == "rule_list" and m.labelled}
     primary = spec.primary_band or (spec.bands[0].id if spec.bands else None)
     for c in out_cols:
         values = records[c]
         if c in band_labels or c == "band":
             labels = band_labels[primary] if c == "band" else band_labels[c]
             frame_cols[c] = pd.Categorical(values, categories=labels, ordered=True)
+        elif c in rule_labels:
+            frame_cols[c] = pd.Categorical(values, categories=rule_labels[c])
         elif c in ("status", "reason"):
             frame_cols[c] = np.array(values, dtype=object)
         elif (
@@ -220,8 +231,16 @@ def _score_row(spec: InstrumentSpec, messages_for: dict, row: dict[str, Any]) ->
             valid, key = _check(item, v)
             if not valid:
                 reasons.append((invalid_value_message(messages_for[item.id], v), "invalid"))
-        if item.response.type != "categorical":
+        r = item.response
+        if r.type != "categorical":
             raw[item.id] = key if valid else _NAN
+        elif r.coded:  # categorical with numeric codes: the code of the recorded category
+            code = _NAN
+            if valid:
+                for cat in r.categories:
+                    if cat.value == key:
+                        code = float(cat.code)
+            raw[item.id] = code
         if item.is_scored:
             points[item.id] = _item_points(item, valid, key)
             out[f"{item.id}_points"] = points[item.id]
@@ -229,6 +248,7 @@ def _score_row(spec: InstrumentSpec, messages_for: dict, row: dict[str, Any]) ->
             missing[item.id] = is_missing
             n_missing += int(is_missing)
 
+    n_input_reasons = len(reasons)  # invalid values; the rest come from the pipeline
     scales: dict[str, float] = {}
     for sc in spec.scales:
         m = len(sc.components)
@@ -311,12 +331,7 @@ def _score_row(spec: InstrumentSpec, messages_for: dict, row: dict[str, Any]) ->
     env.update(scales)
     derived: dict[str, float] = {}
     for d in spec.derived:
-        with np.errstate(all="ignore"):
-            value = float(
-                np.asarray(parse_expression(d.expression).evaluate(env), dtype=np.float64).reshape(
-                    -1
-                )[0]
-            )
+        value = _evaluate_one(parse_expression(d.expression), env)
         if not math.isfinite(value):
             value = _NAN
         derived[d.id] = value
@@ -331,6 +346,28 @@ def _score_row(spec: InstrumentSpec, messages_for: dict, row: dict[str, Any]) ->
 
     numeric: dict[str, float] = {**scales, **derived}
     for mdl in spec.models:
+        if mdl.type == "rule_list":
+            value: Any = _NAN
+            which = _NAN
+            for k, rule in enumerate(mdl.rules):
+                expr = parse_expression(rule.if_)
+                cond = _evaluate_one(expr, env)
+                if math.isnan(cond):
+                    missing_names = [n for n in sorted(expr.names) if math.isnan(env[n])]
+                    reasons.append((rule_message(mdl.id, k + 1, missing_names), "invalid"))
+                    break
+                if cond != 0:
+                    value, which = rule.then, float(k + 1)
+                    break
+            else:
+                value, which = mdl.else_, float(len(mdl.rules) + 1)
+            if mdl.labelled:
+                out[mdl.id] = None if isinstance(value, float) and math.isnan(value) else value
+            else:
+                out[mdl.id] = float(value)
+                numeric[mdl.id] = out[mdl.id]
+            out[f"{mdl.id}_rule"] = which
+            continue
         lp = 0.0
         undefined = False
         for t in mdl.terms:
@@ -372,6 +409,8 @@ def _score_row(spec: InstrumentSpec, messages_for: dict, row: dict[str, Any]) ->
             out[f"{mdl.id}_p_{h.label}"] = p
             numeric[f"{mdl.id}_p_{h.label}"] = p
 
+    band_ids = {b.id for b in spec.bands}
+    labelled = {m.id for m in spec.models if m.type == "rule_list" and m.labelled}
     primary = spec.primary_band or (spec.bands[0].id if spec.bands else None)
     for b in spec.bands:
         value = raw[b.on] if b.on in raw else numeric[b.on]
@@ -391,6 +430,24 @@ def _score_row(spec: InstrumentSpec, messages_for: dict, row: dict[str, Any]) ->
         out[b.id] = label
         if b.id == primary:
             out["band"] = label
+
+    refusal_reasons = []
+    for rf in spec.refusals:
+        cond = _evaluate_one(parse_expression(rf.when), env)
+        if not math.isnan(cond) and cond != 0:
+            refusal_reasons.append((rf.reason, "invalid"))
+    if refusal_reasons:  # no score at all: blank every output, keep only input problems
+        counts = {"n_missing"} | {f"{sc.id}_missing" for sc in spec.scales}
+        for key in out:
+            if key in counts:
+                continue
+            if key in band_ids or key == "band":
+                out[key] = None
+            elif key in labelled:
+                out[key] = None
+            else:
+                out[key] = _NAN
+        reasons = refusal_reasons + reasons[:n_input_reasons]
 
     statuses = {s for _, s in reasons}
     out["n_missing"] = n_missing

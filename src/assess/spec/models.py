@@ -10,9 +10,12 @@ Scoring pipeline implied by a spec (each stage may only refer to earlier stages)
    missing-data rule and an optional lookup table (raw -> scaled);
 3. **derived** variables -> safe expressions over raw item values, scale scores and earlier
    derived variables (see :mod:`assess.spec.expressions`);
-4. **models** -> additive scores, logistic probabilities at horizons, or survival probabilities
-   from a linear predictor and a baseline survival at horizons;
-5. **bands** -> ordered labelled cut-offs on any scale, derived variable or model output.
+4. **models** -> additive scores, logistic probabilities at horizons, survival probabilities
+   from a linear predictor and a baseline survival at horizons, or ordered rule lists (the first
+   rule whose condition holds decides, as in CORELS);
+5. **bands** -> ordered labelled cut-offs on any scale, derived variable or model output;
+6. **refusals** -> conditions (safe expressions over raw item values, scales and derived
+   variables) under which the instrument gives no score at all for a row, with the reason.
 
 Names of items, scales, derived variables, models and band sets share one namespace.
 
@@ -131,6 +134,14 @@ class Category(_Model):
     value: str = Field(min_length=1, description="Value recorded in the data.")
     label: str | None = None
     points: float = 0.0
+    code: float | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,  # keeps the hashes of specs without codes unchanged
+        description=(
+            "Number standing for this category in expressions (rule conditions, derived "
+            "variables, refusals); give a code to every category or to none."
+        ),
+    )
 
 
 class BinaryResponse(_Model):
@@ -177,23 +188,27 @@ def _check_points_bands(bands: list[PointsBand]) -> list[PointsBand]:
 
 
 class CountResponse(_Model):
-    """A non-negative whole number (e.g. previous convictions) mapped to points by bands."""
+    """A non-negative whole number (e.g. previous convictions) mapped to points by bands; without
+    bands a scored count item scores its value (e.g. a pre-computed score)."""
 
     type: Literal["count"]
     min: int = Field(default=0, ge=0)
     max: int | None = Field(default=None, description="Largest plausible value; larger is an input error.")
-    bands: list[PointsBand] = Field(min_length=1)
+    bands: list[PointsBand] | None = Field(
+        default=None, min_length=1, description="Points by range of the count; omitted: the count itself."
+    )
 
     @field_validator("bands")
     @classmethod
-    def _bands_ok(cls, bands: list[PointsBand]) -> list[PointsBand]:
-        return _check_points_bands(bands)
+    def _bands_ok(cls, bands: list[PointsBand] | None) -> list[PointsBand] | None:
+        return bands if bands is None else _check_points_bands(bands)
 
     @model_validator(mode="after")
     def _cover(self) -> CountResponse:
         if self.max is not None and self.max < self.min:
             raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
-        _check_cover(self.bands, self.min, self.max)
+        if self.bands is not None:
+            _check_cover(self.bands, self.min, self.max)
         return self
 
 
@@ -247,7 +262,19 @@ class CategoricalResponse(_Model):
             if cat.value in seen:
                 raise ValueError(f"category {i} repeats the value {cat.value!r}")
             seen.add(cat.value)
+        coded = [c.code is not None for c in categories]
+        if any(coded) and not all(coded):
+            missing = [c.value for c in categories if c.code is None]
+            raise ValueError(
+                "give a 'code' to every category or to none; no code for "
+                + ", ".join(repr(v) for v in missing)
+            )
         return categories
+
+    @property
+    def coded(self) -> bool:
+        """Whether the categories carry numeric codes (so the item can be used in expressions)."""
+        return self.categories[0].code is not None
 
 
 Response = Annotated[
@@ -465,7 +492,76 @@ class SurvivalModel(_Model):
     horizons: list[SurvivalHorizon] = Field(min_length=1)
 
 
-ModelSpec = Annotated[AdditiveModel | LogisticModel | SurvivalModel, Field(discriminator="type")]
+class Rule(_Model):
+    """One rule of a rule list: where the condition ``if`` holds, the model gives ``then``."""
+
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+
+    if_: str = Field(
+        alias="if",
+        min_length=1,
+        max_length=4000,
+        description="Condition: a safe expression over raw item values, scales and derived variables.",
+    )
+    then: float | str = Field(description="Value given when the condition holds: a number or a label.")
+
+    @field_validator("then")
+    @classmethod
+    def _label_not_blank(cls, value: float | str) -> float | str:
+        if isinstance(value, str) and not value:
+            raise ValueError("a label must not be empty")
+        return value
+
+
+class RuleListModel(_Model):
+    """An ordered rule list (Angelino et al. 2018, CORELS): the first rule whose condition holds
+    for a row decides the row's value; ``else`` applies when no rule holds.
+
+    Outputs ``<id>`` (the value: a number, or a label when every value is text) and
+    ``<id>_rule`` (the 1-based number of the rule that decided; ``len(rules) + 1`` for ``else``).
+    A condition that is missing for a row (NaN, e.g. a missing input) while no earlier rule
+    holds makes the row ``invalid`` with a reason naming the rule and the missing inputs; a
+    missing condition is never treated as false. Conditions follow the expression language's
+    Kleene logic, so ``a > 1 or b > 1`` is true when ``b > 1`` even if ``a`` is missing.
+    """
+
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+
+    type: Literal["rule_list"]
+    id: Identifier
+    label: str | None = None
+    description: str | None = None
+    rules: list[Rule] = Field(min_length=1)
+    else_: float | str = Field(alias="else", description="Value when no rule holds.")
+
+    @field_validator("else_")
+    @classmethod
+    def _else_not_blank(cls, value: float | str) -> float | str:
+        if isinstance(value, str) and not value:
+            raise ValueError("a label must not be empty")
+        return value
+
+    @property
+    def labelled(self) -> bool:
+        """Whether the values are labels (text) rather than numbers."""
+        return isinstance(self.else_, str)
+
+    @property
+    def labels(self) -> list[str]:
+        """Distinct labels in order of first appearance (rules, then ``else``); [] for numbers."""
+        if not self.labelled:
+            return []
+        return list(dict.fromkeys([str(r.then) for r in self.rules] + [str(self.else_)]))
+
+    @property
+    def values(self) -> list[float | str]:
+        """Value of each rule, then the ``else`` value."""
+        return [r.then for r in self.rules] + [self.else_]
+
+
+ModelSpec = Annotated[
+    AdditiveModel | LogisticModel | SurvivalModel | RuleListModel, Field(discriminator="type")
+]
 
 
 # --------------------------------------------------------------------------- bands
@@ -516,6 +612,29 @@ class BandSet(_Model):
         return cuts
 
 
+# --------------------------------------------------------------------------- refusals
+
+
+class Refusal(_Model):
+    """A condition under which the instrument gives no score for a row (e.g. inconsistent inputs
+    that the instrument's authors reject).
+
+    Where ``when`` is true for a row, every output of the row (item points, scales, derived
+    variables, models and bands) is missing, the status is ``invalid`` and ``reason`` carries this
+    refusal's ``reason`` text. Where ``when`` is missing (NaN) it does not refuse: missing inputs
+    are handled by the missing-data rules. ``when`` may use raw item values, scales and derived
+    variables.
+    """
+
+    when: str = Field(
+        min_length=1,
+        max_length=4000,
+        description="Condition: a safe expression over raw item values, scales and derived variables.",
+    )
+    reason: str = Field(min_length=1, max_length=500, description="Why no score is given (shown in 'reason').")
+    description: str | None = None
+
+
 # --------------------------------------------------------------------------- test vectors
 
 
@@ -559,6 +678,12 @@ class InstrumentSpec(_Model):
     primary_band: Identifier | None = Field(
         default=None, description="Band set reported in the 'band' column (default: the first)."
     )
+    # excluded from dumps when empty, so that adding the field left earlier specs' hashes unchanged
+    refusals: list[Refusal] = Field(
+        default_factory=list,
+        exclude_if=lambda v: not v,
+        description="Conditions under which a row gets no score at all, each with its reason.",
+    )
     test_vectors: list[TestVector] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -583,14 +708,28 @@ class InstrumentSpec(_Model):
             cols += [sc.id, f"{sc.id}_missing"]
         cols += [d.id for d in self.derived]
         for m in self.models:
-            cols.append(m.id if m.type == "additive" else f"{m.id}_lp")
-            if m.type != "additive":
-                cols += [f"{m.id}_p_{h.label}" for h in m.horizons]
+            cols += model_output_columns(m)
         cols += [b.id for b in self.bands]
         if self.bands:
             cols.append("band")
         cols += ["n_missing", "status", "reason"]
         return cols
+
+
+def expression_item(item: Item) -> bool:
+    """Whether expressions can read the item's recorded value: every numeric item, and
+    categorical items whose categories carry numeric ``code``s."""
+    r = item.response
+    return not isinstance(r, CategoricalResponse) or r.coded
+
+
+def model_output_columns(m: AdditiveModel | LogisticModel | SurvivalModel | RuleListModel) -> list[str]:
+    """Output columns of one model, in order."""
+    if m.type == "additive":
+        return [m.id]
+    if m.type == "rule_list":
+        return [m.id, f"{m.id}_rule"]
+    return [f"{m.id}_lp"] + [f"{m.id}_p_{h.label}" for h in m.horizons]
 
 
 def _dupes(path: Path, ids: list[str], what: str) -> Iterator[tuple[Path, str]]:
@@ -607,6 +746,21 @@ def _suggest(name: str, options: list[str]) -> str:
 
     close = difflib.get_close_matches(name, options, n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _show(v: float | str) -> str:
+    return repr(v) if isinstance(v, str) else f"{v:g}"
+
+
+def _expression_problems(path: Path, text: str, known: list[str]) -> Iterator[tuple[Path, str]]:
+    from .expressions import ExpressionError, parse_expression
+
+    try:
+        parse_expression(text).check_names(known)
+    except ExpressionError as exc:
+        yield path, str(exc)
+    except Exception as exc:  # pragma: no cover - defensive
+        yield path, f"cannot parse expression: {exc}"
 
 
 def _reference_problems(spec: InstrumentSpec) -> Iterator[tuple[Path, str]]:
@@ -667,7 +821,7 @@ def _reference_problems(spec: InstrumentSpec) -> Iterator[tuple[Path, str]]:
             yield ("scales", i, "missing", "max_missing"), f"max_missing ({sc.missing.max_missing}) exceeds the number of components ({len(sc.components)})"
         scale_ids_so_far.append(sc.id)
 
-    numeric_items = [it.id for it in spec.items if it.response.type != "categorical"]
+    numeric_items = [it.id for it in spec.items if expression_item(it)]
     known = numeric_items + scale_ids_so_far
     for i, d in enumerate(spec.derived):
         try:
@@ -684,6 +838,22 @@ def _reference_problems(spec: InstrumentSpec) -> Iterator[tuple[Path, str]]:
     term_names = set(known) | set(scored_items)
     model_outputs: list[str] = []
     for i, m in enumerate(spec.models):
+        if m.type == "rule_list":
+            for j, rule in enumerate(m.rules):
+                yield from _expression_problems(("models", i, "rules", j, "if"), rule.if_, known)
+            first_is_label = isinstance(m.rules[0].then, str)
+            for j, v in enumerate(m.values):
+                if isinstance(v, str) != first_is_label:
+                    where = ("models", i, "rules", j, "then") if j < len(m.rules) else ("models", i, "else")
+                    kind = "a label" if isinstance(v, str) else "a number"
+                    yield where, (
+                        f"{_show(v)} is {kind} but rule 1 gives {_show(m.rules[0].then)}; a rule list's "
+                        "values must be all numbers or all labels (text)"
+                    )
+                    break
+            if not m.labelled:
+                model_outputs.append(m.id)  # a numeric rule list can carry bands
+            continue
         for j, t in enumerate(m.terms):
             if t.ref not in term_names:
                 yield ("models", i, "terms", j, "ref"), f"unknown term {t.ref!r}{_suggest(t.ref, sorted(term_names))}; terms may use scored items, scales and derived variables"
@@ -697,11 +867,17 @@ def _reference_problems(spec: InstrumentSpec) -> Iterator[tuple[Path, str]]:
             model_outputs.append(m.id)
 
     band_targets = list(known) + model_outputs
+    labelled = {m.id for m in spec.models if m.type == "rule_list" and m.labelled}
     for i, b in enumerate(spec.bands):
-        if b.on not in band_targets:
+        if b.on in labelled:
+            yield ("bands", i, "on"), f"rule list {b.on!r} gives labels, not numbers; bands apply to numeric columns"
+        elif b.on not in band_targets:
             yield ("bands", i, "on"), f"unknown column {b.on!r}{_suggest(b.on, band_targets)}; bands apply to scales, derived variables and model outputs"
     if spec.primary_band is not None and spec.primary_band not in [b.id for b in spec.bands]:
         yield ("primary_band",), f"unknown band set {spec.primary_band!r}"
+
+    for i, rf in enumerate(spec.refusals):
+        yield from _expression_problems(("refusals", i, "when"), rf.when, known)
 
     columns = spec.output_columns()
     seen_cols: set[str] = set()
@@ -743,11 +919,16 @@ __all__ = [
     "NumberResponse",
     "OrdinalResponse",
     "PointsBand",
+    "Refusal",
+    "Rule",
+    "RuleListModel",
     "Scale",
     "SpecReferenceError",
     "SurvivalHorizon",
     "SurvivalModel",
     "Term",
     "TestVector",
+    "expression_item",
     "format_path",
+    "model_output_columns",
 ]
