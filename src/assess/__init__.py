@@ -29,6 +29,10 @@ _LAZY = {
     "simulate": "assess.synthetic",
     "load_scenario": "assess.synthetic",
     "metrics": "assess.metrics",
+    "compare": "assess.additionality",
+    "ComparisonResult": "assess.additionality",
+    "fairness_report": "assess.fairness",
+    "load_dataset": "assess.datasets",
 }
 
 __all__ = ["__version__", *_LAZY]
