@@ -122,5 +122,9 @@ class ReportBundle:
 
     @property
     def passed(self) -> bool:
-        """True when every check passed (and there is at least none failing)."""
-        return bool(self.checks.empty or self.checks["passed"].astype(bool).all())
+        """True when every check passed: each ``passed`` value is exactly ``True``.
+
+        A missing or non-boolean value (``None``, ``NaN``, the text ``"False"``) counts as not
+        passed, so a check that could not be evaluated never passes silently.
+        """
+        return bool(all(v is True or (type(v).__name__ == "bool_" and bool(v)) for v in self.checks["passed"]))
