@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 #: Required columns of each frame of a :class:`ReportBundle`.
@@ -127,4 +128,4 @@ class ReportBundle:
         A missing or non-boolean value (``None``, ``NaN``, the text ``"False"``) counts as not
         passed, so a check that could not be evaluated never passes silently.
         """
-        return bool(all(v is True or (type(v).__name__ == "bool_" and bool(v)) for v in self.checks["passed"]))
+        return all(isinstance(v, bool | np.bool_) and bool(v) for v in self.checks["passed"])
