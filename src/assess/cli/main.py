@@ -244,6 +244,151 @@ def demo(instrument: str, scenario: str, n: int, seed: int) -> None:
         console.print(rates.to_string(float_format=lambda x: f"{x:.3f}"), highlight=False)
 
 
+# --------------------------------------------------------------------------- validate / compare
+
+
+def _fail_plain(message: str, code: int = EXIT_USAGE) -> None:
+    """Like _fail, but the message is shown literally (suite messages quote '[' and ']')."""
+    from rich.markup import escape
+
+    _fail(escape(message), code)
+
+
+@cli.command()
+@click.argument("suite")
+@click.option("--output-dir", "-o", type=click.Path(file_okay=False), default=None,
+              help="Folder for the outputs (default: validation-output/<suite name>/).")
+@click.option("--junit", type=click.Path(dir_okay=False), default=None,
+              help="JUnit XML file (default: <output dir>/junit.xml).")
+def validate(suite: str, output_dir: str | None, junit: str | None) -> None:
+    """Run a validation suite (a YAML path, or a suite name under validation/).
+
+    Writes results.csv, results.json, summary.md, JUnit XML and report.html. Exit 0 when every
+    check passes, 1 when any fails (named on stderr), 2 on suite, spec or data errors.
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from assess.harness import SuiteError, load_suite, run_suite, write_outputs
+    from assess.spec import SpecError
+
+    try:
+        loaded = load_suite(suite)
+    except SpecError as exc:
+        _fail_plain(str(exc))
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                        TimeElapsedColumn(), console=err_console, transient=True)
+    try:
+        with progress:
+            task = progress.add_task(f"validating {loaded.suite.name}", total=None)
+
+            def on_step(step: str, index: int, total: int) -> None:
+                progress.update(task, description=f"{loaded.suite.name}: {step}", completed=index, total=total)
+
+            run = run_suite(loaded, progress=on_step)
+    except (SuiteError, SpecError) as exc:
+        _fail_plain(str(exc))
+    out = Path(output_dir) if output_dir else Path("validation-output") / loaded.suite.name
+    paths = write_outputs(run, out, junit=junit)
+    checks = run.bundle.checks
+    n_fail = int((~checks["passed"].astype(bool)).sum()) if len(checks) else 0
+    console.print(f"{loaded.suite.title}: {len(checks) - n_fail} of {len(checks)} checks passed "
+                  f"({run.bundle.provenance.get('duration_seconds')} s)", highlight=False)
+    for name, path in paths.items():
+        console.print(f"  {name}: {path}", highlight=False)
+    if "report.html" not in paths:
+        console.print("  (report.html not written: assess.report.html is not available)", highlight=False)
+    if n_fail:
+        from rich.markup import escape
+
+        for row in run.failed_checks.to_dict("records"):
+            err_console.print(f"[red]{escape(row['message'])}[/]", highlight=False, soft_wrap=True)
+        sys.exit(EXIT_FAIL)
+
+
+@cli.command()
+@click.argument("base")
+@click.argument("integrated")
+@click.option("--scenario", default=None, help="Synthetic scenario to simulate the cohort from.")
+@click.option("--n", "n", type=click.IntRange(min=1), default=None, help="Cohort size (with --scenario).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the simulated cohort.")
+@click.option("--data", type=click.Path(dir_okay=False), default=None, help="CSV or Parquet cohort file.")
+@click.option("--time", "time_col", default=None, help="Follow-up time column (default 'time').")
+@click.option("--event", "event_col", default=None, help="Event column (default 'event').")
+@click.option("--outcome", "outcome_col", default=None, help="Binary outcome column (instead of time/event).")
+@click.option("--horizon", type=float, default=None, help="Horizon for the criteria at a horizon (default: the last of the base model's horizons).")
+@click.option("--margin", type=float, default=0.01, show_default=True, help="Non-inferiority margin in C/AUC.")
+@click.option("--n-boot", type=click.IntRange(min=0), default=1000, show_default=True, help="Bootstrap replicates.")
+@click.option("--boot-seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="JSON file for the result (with the overall 'verdict').")
+def compare(base: str, integrated: str, scenario: str | None, n: int | None, seed: int, data: str | None,
+            time_col: str | None, event_col: str | None, outcome_col: str | None, horizon: float | None,
+            margin: float, n_boot: int, boot_seed: int, output: str | None) -> None:
+    """Additionality of INTEGRATED over BASE on the same people: a verdict per criterion and overall."""
+    from assess.io import TableFormatError, read_table
+    from assess.spec import SpecError
+
+    if (scenario is None) == (data is None):
+        _fail("give either --scenario NAME (with --n and --seed) or --data FILE")
+    if outcome_col is not None and (time_col is not None or event_col is not None):
+        _fail("give either --outcome COLUMN or --time/--event columns, not both")
+    if n is not None and scenario is None:
+        _fail("--n applies to --scenario only")
+    try:
+        from assess.additionality import compare as _compare
+    except ImportError as exc:
+        _fail(f"the additionality analysis is not available in this installation ({exc})")
+    inst_a, inst_b = _load_instrument(base), _load_instrument(integrated)
+    if scenario is not None:
+        from assess.synthetic import simulate as _simulate
+
+        try:
+            frame = _simulate(scenario, n=n, seed=seed)
+        except (SpecError, FileNotFoundError, LookupError, ValueError) as exc:
+            _fail_plain(str(exc).strip("'\""))
+        source = f"synthetic scenario '{scenario}' (n={len(frame)}, seed={seed})"
+    else:
+        categorical = [it.id for inst in (inst_a, inst_b) for it in inst.spec.items if it.response.type == "categorical"]
+        try:
+            frame = read_table(data, string_columns=categorical)
+        except (TableFormatError, FileNotFoundError) as exc:
+            _fail_plain(str(exc))
+        source = f"file {data} (n={len(frame)})"
+    kw: dict = {}
+    if outcome_col is not None:
+        kw["outcome"] = outcome_col
+        needed = [outcome_col]
+    else:
+        kw.update(time=time_col or "time", event=event_col or "event")
+        needed = [kw["time"], kw["event"]]
+        if horizon is None:
+            hs = [h.time for m in inst_a.spec.models for h in (getattr(m, "horizons", None) or [])]
+            if not hs:
+                _fail("give --horizon: the base instrument has no model horizons to default to")
+            horizon = float(max(hs))
+        kw["horizon"] = horizon
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        import difflib
+
+        hints = [f"{c!r}" + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(c, list(map(str, frame.columns)), n=1)) else "") for c in missing]
+        _fail_plain(f"the cohort has no column {', '.join(hints)}")
+    try:
+        with err_console.status("comparing (bootstrap)..."):
+            res = _compare(inst_a, inst_b, frame, margin=margin, n_boot=n_boot, seed=boot_seed, **kw)
+    except (SpecError, ValueError, KeyError, TypeError) as exc:
+        _fail_plain(str(exc).strip("'\""))
+    console.rule(f"{inst_b.id} vs {inst_a.id} on {source}")
+    console.print(str(res), highlight=False)
+    console.print(f"\nOverall verdict: [bold]{res.verdict}[/]", highlight=False)
+    if output:
+        payload = res.to_dict()
+        payload.setdefault("verdict", res.verdict)
+        payload["cohort"] = source
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
+        console.print(f"wrote {output}", highlight=False)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="assess")
