@@ -145,3 +145,17 @@ def test_score_rejects_unknown_extension(runner: CliRunner, tmp_path: Path) -> N
     res = runner.invoke(cli, ["score", "rnr-general", "-i", str(path), "-o", str(tmp_path / "o.csv")])
     assert res.exit_code == 2
     assert ".csv" in res.output
+
+
+def test_error_messages_are_shown_literally_not_as_markup(tmp_path):
+    """A spec error quoting '[' and ']' reaches the user intact (rich would swallow '[...]')."""
+    bad = tmp_path / "broken[red].yaml"  # rich would read "[red]" as a style tag
+    bad.write_text("id: x\nitems: [a\n")
+    data = tmp_path / "in.csv"
+    data.write_text("a\n1\n")
+    result = CliRunner().invoke(cli, ["score", str(bad), "-i", str(data), "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "the '[' opened on line 2" in text
+    assert "missing ']'" in text
+    assert "broken[red].yaml" in text

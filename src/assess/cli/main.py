@@ -21,7 +21,11 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print ``error: message`` on stderr and exit; the message is shown literally (never as
+    rich markup, so text such as "the '[' opened on line 3" survives)."""
+    from rich.markup import escape
+
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     sys.exit(code)
 
 
@@ -247,13 +251,6 @@ def demo(instrument: str, scenario: str, n: int, seed: int) -> None:
 # --------------------------------------------------------------------------- validate / compare
 
 
-def _fail_plain(message: str, code: int = EXIT_USAGE) -> None:
-    """Like _fail, but the message is shown literally (suite messages quote '[' and ']')."""
-    from rich.markup import escape
-
-    _fail(escape(message), code)
-
-
 @cli.command()
 @click.argument("suite")
 @click.option("--output-dir", "-o", type=click.Path(file_okay=False), default=None,
@@ -274,7 +271,7 @@ def validate(suite: str, output_dir: str | None, junit: str | None) -> None:
     try:
         loaded = load_suite(suite)
     except SpecError as exc:
-        _fail_plain(str(exc))
+        _fail(str(exc))
     progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                         TimeElapsedColumn(), console=err_console, transient=True)
     try:
@@ -286,7 +283,7 @@ def validate(suite: str, output_dir: str | None, junit: str | None) -> None:
 
             run = run_suite(loaded, progress=on_step)
     except (SuiteError, SpecError) as exc:
-        _fail_plain(str(exc))
+        _fail(str(exc))
     out = Path(output_dir) if output_dir else Path("validation-output") / loaded.suite.name
     paths = write_outputs(run, out, junit=junit)
     checks = run.bundle.checks
@@ -344,14 +341,14 @@ def compare(base: str, integrated: str, scenario: str | None, n: int | None, see
         try:
             frame = _simulate(scenario, n=n, seed=seed)
         except (SpecError, FileNotFoundError, LookupError, ValueError) as exc:
-            _fail_plain(str(exc).strip("'\""))
+            _fail(str(exc).strip("'\""))
         source = f"synthetic scenario '{scenario}' (n={len(frame)}, seed={seed})"
     else:
         categorical = [it.id for inst in (inst_a, inst_b) for it in inst.spec.items if it.response.type == "categorical"]
         try:
             frame = read_table(data, string_columns=categorical)
         except (TableFormatError, FileNotFoundError) as exc:
-            _fail_plain(str(exc))
+            _fail(str(exc))
         source = f"file {data} (n={len(frame)})"
     kw: dict = {}
     if outcome_col is not None:
@@ -371,12 +368,12 @@ def compare(base: str, integrated: str, scenario: str | None, n: int | None, see
         import difflib
 
         hints = [f"{c!r}" + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(c, list(map(str, frame.columns)), n=1)) else "") for c in missing]
-        _fail_plain(f"the cohort has no column {', '.join(hints)}")
+        _fail(f"the cohort has no column {', '.join(hints)}")
     try:
         with err_console.status("comparing (bootstrap)..."):
             res = _compare(inst_a, inst_b, frame, margin=margin, n_boot=n_boot, seed=boot_seed, **kw)
     except (SpecError, ValueError, KeyError, TypeError) as exc:
-        _fail_plain(str(exc).strip("'\""))
+        _fail(str(exc).strip("'\""))
     console.rule(f"{inst_b.id} vs {inst_a.id} on {source}")
     console.print(str(res), highlight=False)
     console.print(f"\nOverall verdict: [bold]{res.verdict}[/]", highlight=False)
