@@ -1,5 +1,6 @@
 # Two entry points for a fresh machine with Python >= 3.11 and pip:
-#   make demo   - create .venv, install assess, run the main job on built-in defaults
+#   make demo   - create .venv, install assess, run the main job on built-in defaults:
+#                 the default validation suite validation/academic-insight.yaml
 #   make test   - create .venv, install assess with test extras, run the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -16,7 +17,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/assess demo
+	$(BIN)/assess validate academic-insight --output-dir validation-output/academic-insight
+	@echo "report: validation-output/academic-insight/report.html (also summary.md, results.csv, results.json, junit.xml)"
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
