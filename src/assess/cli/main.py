@@ -374,9 +374,10 @@ def compare(base: str, integrated: str, scenario: str | None, n: int | None, see
             res = _compare(inst_a, inst_b, frame, margin=margin, n_boot=n_boot, seed=boot_seed, **kw)
     except (SpecError, ValueError, KeyError, TypeError) as exc:
         _fail(str(exc).strip("'\""))
-    console.rule(f"{inst_b.id} vs {inst_a.id} on {source}")
-    console.print(str(res), highlight=False)
-    console.print(f"\nOverall verdict: [bold]{res.verdict}[/]", highlight=False)
+    # the table is plain text with aligned columns: print it as is (no markup, no re-wrapping)
+    click.echo(f"{inst_b.id} (integrated) vs {inst_a.id} (base) on {source}")
+    click.echo(str(res))
+    click.echo(f"\nOverall verdict: {res.verdict}")
     if output:
         payload = res.to_dict()
         payload.setdefault("verdict", res.verdict)
