@@ -159,3 +159,23 @@ def test_error_messages_are_shown_literally_not_as_markup(tmp_path):
     assert "the '[' opened on line 2" in text
     assert "missing ']'" in text
     assert "broken[red].yaml" in text
+
+
+@pytest.mark.parametrize(
+    ("file_name", "ok"),
+    [
+        ("rnr-general.yaml", True),
+        ("rnr-general@1.0.0.yaml", True),
+        ("rnr-general-1.0.0.yaml", True),
+        ("rnr-general@2.0.0.yaml", False),
+        ("general.yaml", False),
+    ],
+)
+def test_lint_file_names_follow_the_registry_rule(runner: CliRunner, tmp_path: Path, file_name: str, ok: bool) -> None:
+    """lint accepts exactly the file names the registry loads: <id>, <id>@<version>, <id>-<version>."""
+    path = tmp_path / file_name
+    path.write_text((ROOT / "instruments" / "rnr-general.yaml").read_text())
+    res = runner.invoke(cli, ["lint", str(path)])
+    assert res.exit_code == (0 if ok else 1), res.output
+    if not ok:
+        assert "does not match the instrument id 'rnr-general'" in " ".join(res.output.split())

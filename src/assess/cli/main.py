@@ -114,6 +114,7 @@ def lint(paths: tuple[str, ...]) -> None:
     """Validate instrument specs and run their embedded test vectors."""
     from assess.scoring import Instrument
     from assess.spec import SpecError, load_spec
+    from assess.spec.registry import file_name_problem
 
     failures = 0
     for source in paths:
@@ -123,10 +124,12 @@ def lint(paths: tuple[str, ...]) -> None:
             failures += 1
             err_console.print(f"[red]FAIL[/] {source}\n{exc}", highlight=False)
             continue
-        stem = Path(source).name.removesuffix(".yaml").removesuffix(".yml")
         problems: list[str] = []
-        if Path(source).suffix in (".yaml", ".yml") and stem != spec.id:
-            problems.append(f"file name {Path(source).name!r} does not match the id {spec.id!r}")
+        if Path(source).suffix.lower() in (".yaml", ".yml"):
+            # the same naming rule as the registry, which loads <id>.yaml, <id>@<version>.yaml, <id>-<version>.yaml
+            name_problem = file_name_problem(source, spec.id, spec.version)
+            if name_problem:
+                problems.append(name_problem)
         results = Instrument(spec).run_test_vectors()
         for res in results:
             if not res.passed:
