@@ -99,7 +99,7 @@ def loop_ipcw_idi(time, event, h, pb, pn):
             g = float(kmf.survival_function_at_times(t - 1e-12).iloc[0])
             num += (nw - b) / g
             den += 1 / g
-        elif t > h:
+        elif t >= h:  # followed to the horizon without an event by then: a known non-event
             num0 += nw - b
             den0 += 1
     ev = num / den
@@ -312,6 +312,31 @@ def test_survival_idi_matches_ipcw_loop_with_lifelines_censoring_km():
     assert math.isnan(res.total.se) and "Uno" in res.method
 
 
+def test_survival_idi_follow_up_ending_at_the_horizon():
+    """Bug fix (reported by H1): with follow-up ending exactly at the horizon (administrative
+    censoring at h, as in the synthetic cohorts) nobody has time > h; people censored at h are
+    known non-events. The IDI was NaN (total and non-events) while the events part was finite."""
+    rng = np.random.default_rng(23)
+    t, e, pb, pn = make_survival(rng, 600)
+    h = 0.8
+    t_end = np.where(t >= h, h, t)  # follow-up ends at h
+    e_end = np.where(t > h, 0, e)
+    res = idi(None, pb, pn, time=t_end, event=e_end, horizon=h)
+    assert all(math.isfinite(r.estimate) for r in (res.events, res.non_events, res.total))
+    # the same as following those people beyond the horizon
+    ref = idi(None, pb, pn, time=t, event=e, horizon=h)
+    for a, c in ((res.events, ref.events), (res.non_events, ref.non_events), (res.total, ref.total)):
+        assert a.estimate == pytest.approx(c.estimate, abs=1e-12)
+    # and with no censoring before h, the binary IDI on the outcome at h
+    t2, e2, pb2, pn2 = make_survival(rng, 600, censor_scale=1e9)
+    y2 = (e2 == 1) & (t2 <= h)
+    s = idi(None, pb2, pn2, time=np.minimum(t2, h), event=np.where(t2 > h, 0, e2), horizon=h)
+    b = idi(y2, pb2, pn2)
+    assert s.total.estimate == pytest.approx(b.total.estimate, abs=1e-12)
+    assert s.non_events.estimate == pytest.approx(b.non_events.estimate, abs=1e-12)
+    assert s.details["discrimination_slope_new"] == pytest.approx(float(pn2[y2].mean() - pn2[~y2].mean()), abs=1e-12)
+
+
 def test_survival_idi_ties_use_censoring_convention_of_core():
     """With tied times, G is the core's reverse KM (events first at a tied time)."""
     from assess.metrics._survival_core import censoring_survival
@@ -324,7 +349,7 @@ def test_survival_idi_ties_use_censoring_convention_of_core():
     w = 1 / g.before(t[ev_rows])
     d = pn - pb
     ev = np.sum(w * d[ev_rows]) / np.sum(w)
-    ne = -d[t > h].mean()
+    ne = -d[(t >= h) & ~ev_rows].mean()
     res = idi(None, pb, pn, time=t, event=e, horizon=h)
     assert res.events.estimate == pytest.approx(ev, abs=1e-12)
     assert res.non_events.estimate == pytest.approx(ne, abs=1e-12)

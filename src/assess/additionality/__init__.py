@@ -12,6 +12,13 @@ better than the base risk/need instrument on the same people? (Wong & Horan 2021
 from __future__ import annotations
 
 from .api import DEFAULT_MARGINS, compare
+from .items import (
+    ItemContributionResult,
+    ShortFormResult,
+    item_contribution,
+    item_weights,
+    short_form,
+)
 from .nested import NestedTest, nested_cox_test, nested_logistic_test
 from .paired import PairedDifference, paired_auc, paired_brier, paired_harrell_c
 from .result import ComparisonResult
@@ -21,13 +28,18 @@ __all__ = [
     "DEFAULT_MARGINS",
     "VERDICTS",
     "ComparisonResult",
+    "ItemContributionResult",
     "NestedTest",
     "PairedDifference",
     "compare",
+    "ShortFormResult",
     "criterion_verdict",
+    "item_contribution",
+    "item_weights",
     "nested_cox_test",
     "nested_logistic_test",
     "paired_auc",
     "paired_brier",
     "paired_harrell_c",
+    "short_form",
 ]

@@ -136,7 +136,7 @@ def prepare(
     col_a = base_score or primary_score(inst_a)
     col_b = integrated_score or primary_score(inst_b)
     fa = inst_a.score(data).frame
-    fb = inst_b.score(data).frame
+    fb = fa if inst_b is inst_a else inst_b.score(data).frame
     a = _score_column(fa, data, col_a, inst_a, "base_score")
     b = _score_column(fb, data, col_b, inst_b, "integrated_score")
     keep = np.ones(n_rows, dtype=bool)

@@ -18,7 +18,20 @@ criterion                   how the interval / test is obtained
 ``brier``                   paired z interval on per-person differences of squared error
 ``gap_<metric>[<column>]``  largest minus smallest group C (or AUC): paired bootstrap,
                             group values linearised by their IJ influence
+``nri``, ``nri_events``,    category-free NRI and its events / non-events parts: Wald interval
+``nri_non_events``          (multinomial SE; :mod:`assess.additionality.reclass`)
+``nri_bands*``              categorical NRI at the instruments' probability band cut-offs
+                            (when a band set is on a predicted probability): Wald interval
+``idi``, ``idi_events``,    IDI (values: discrimination slopes) and its parts: Wald interval
+``idi_non_events``          with Pencina et al.'s (2008) SE
+``net_benefit``,            mean net-benefit difference over a threshold range, and at each
+``net_benefit@<t>``         band cut-off: paired bootstrap (decision curves in
+                            :attr:`ComparisonResult.decision_curve`)
 ==========================  ===================================================================
+
+NRI, IDI and net benefit have no agreed non-inferiority margin: their verdict is ``additive`` or
+``dilutes`` when the interval excludes 0 and otherwise ``inconclusive`` (never ``non-inferior``)
+unless a margin is given in ``margins=`` (e.g. ``{"net_benefit": 0.005}``).
 
 Outcome at the horizon: a person with an event at or before the horizon is a positive, a person
 followed past (or exactly to) the horizon without one is a negative, and a person censored
@@ -33,6 +46,7 @@ other criteria keep their own verdicts and numbers in :attr:`ComparisonResult.cr
 from __future__ import annotations
 
 import math
+import time as _time
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -53,11 +67,16 @@ from .paired import (
     paired_brier,
     paired_harrell_c,
 )
+from .reclass import (
+    DEFAULT_DECISION_THRESHOLDS,
+    DecisionCurveBootstrap,
+    probability_cutoffs,
+    reclassification_rows,
+)
 from .resample import (
     MAX_BATCH_LEVELS,
     RowBootstrap,
     calibration_slope_cells_batch,
-    cell_counts,
     ici_cells_batch,
     percentile_interval,
     weights_from_draws,
@@ -73,7 +92,26 @@ DEFAULT_MARGINS: dict[str, float | None] = {
     "ici": 0.01,
     "calibration_slope": 0.05,
     "brier": 0.005,
+    # no agreed margin: inconclusive unless one is given (see the module docstring)
+    "nri": None,
+    "nri_bands": None,
+    "idi": None,
+    "net_benefit": None,
 }
+
+
+def _margin_for(mg: Mapping[str, float | None], criterion: str) -> float | None:
+    """Margin of a criterion: its own entry, else its family's (``nri_bands_events`` ->
+    ``nri_bands`` -> ``nri``; ``net_benefit@0.25`` -> ``net_benefit``)."""
+    if criterion in mg:
+        return mg[criterion]
+    name = criterion.split("@")[0]
+    for suffix in ("_events", "_non_events", ""):
+        if suffix and name.endswith(suffix):
+            stem = name[: -len(suffix)]
+            if stem in mg:
+                return mg[stem]
+    return mg.get(name)
 
 
 def compare(
@@ -99,6 +137,9 @@ def compare(
     comparison: str | None = None,
     min_group_size: int = 50,
     min_group_events: int = 10,
+    nri_cutoffs: Sequence[float] | Literal["bands"] | None = "bands",
+    decision_thresholds: Sequence[float] | None = None,
+    net_benefit_range: tuple[float, float] | None = None,
 ) -> ComparisonResult:
     """Compare a base instrument A with an integrated instrument B on the same people.
 
@@ -139,6 +180,17 @@ def compare(
         Paired bootstrap replicates (0 = no bootstrap intervals), seed and interval level.
     comparison:
         Name of the comparison (default ``"<base id> vs <integrated id>"``).
+    nri_cutoffs:
+        Risk cut-offs of the categorical NRI: ``"bands"`` (default) takes them from a band set
+        on a predicted probability (the base instrument's first, e.g. 0.25 / 0.5 / 0.75);
+        a list gives them; ``None`` reports only the category-free NRI.
+    decision_thresholds:
+        Threshold probabilities of the decision curves (default 0.05, 0.10, ..., 0.95).
+    net_benefit_range:
+        ``(low, high)``: the ``net_benefit`` criterion is the mean net-benefit difference over
+        the grid thresholds in ``[low, high]``. Default: the 5th to 95th percentile of the
+        pooled predicted probabilities (where acting on the two models can differ; stated in
+        the method).
 
     Returns
     -------
@@ -165,6 +217,20 @@ def compare(
     if n_boot == 1:
         raise ValueError("n_boot must be 0 (no bootstrap) or at least 2")
     mg = {**DEFAULT_MARGINS, **dict(margins or {})}
+    thresholds = _check_thresholds(decision_thresholds)
+    if net_benefit_range is not None:
+        lo_r, hi_r = (float(v) for v in net_benefit_range)
+        if not (0 <= lo_r <= hi_r < 1):
+            raise ValueError(f"net_benefit_range must be (low, high) with 0 <= low <= high < 1, got {net_benefit_range!r}")
+    timings: dict[str, float] = {}
+    clock = _time.perf_counter()
+
+    def lap(key: str) -> None:
+        nonlocal clock
+        now = _time.perf_counter()
+        timings[key] = timings.get(key, 0.0) + now - clock
+        clock = now
+
     prep = prepare(
         base, integrated, data, time=time, event=event, outcome=outcome, horizon=horizon,
         base_score=base_score, integrated_score=integrated_score,
@@ -186,20 +252,24 @@ def compare(
     yh, known, hz_note = _horizon_outcome(prep)
     if hz_note:
         notes.append(hz_note)
+    lap("scoring and inputs")
 
     # ---------------------------------------------------------------- nested LR tests
     sblock, sdesc = _strengths_block(prep, strengths, strength_items)
     for test in _nested_tests(prep, sblock, yh, known):
         rows.append((test, nested_test_verdict(test.p_value, alpha), None))
+    lap("nested likelihood-ratio tests")
 
     # ---------------------------------------------------------------- discrimination
     if prep.survival:
         c = paired_harrell_c(prep.time, prep.event, prep.a, prep.b, confidence_level=confidence_level)
         rows.append((c, criterion_verdict(c.lower, c.upper, margin=margin), margin))
+        lap("harrell_c (paired IJ)")
     if yh is not None:
         d = paired_auc(yh[known], prep.a[known], prep.b[known], confidence_level=confidence_level, horizon=prep.horizon)
         d = _with_method(d, _known_text(prep, known))
         rows.append((d, criterion_verdict(d.lower, d.upper, margin=margin), margin))
+        lap("auc (paired DeLong)")
 
     # ---------------------------------------------------------------- probabilities, calibration, Brier
     boot = RowBootstrap(prep.n, int(n_boot), seed)
@@ -211,10 +281,58 @@ def compare(
         br = paired_brier(yh[known], pa, pb, confidence_level=confidence_level, horizon=prep.horizon)
         br = _with_method(br, f"{_known_text(prep, known)}; {probs['method']}")
         rows.append((br, criterion_verdict(br.lower, br.upper, margin=mg.get("brier"), higher_is_better=False), mg.get("brier")))
+        lap("probabilities and brier")
+    # ---------------------------------------------------------------- NRI, IDI, decision curves
+    rec_rows: list[PairedDifference] = []
+    dcb = None
+    cut_list: list[float] = []
+    tail = ""
+    if probs is not None and 0 < yh[known].sum() < known.sum():
+        pa, pb = probs["base"][known], probs["integrated"][known]
+        tail = "; " + "; ".join(x for x in (_known_text(prep, known), probs["method"]) if x)
+        if isinstance(nri_cutoffs, str):
+            if nri_cutoffs != "bands":
+                raise ValueError(f"nri_cutoffs must be 'bands', a list of probabilities or None, got {nri_cutoffs!r}")
+            cut, cut_text = probability_cutoffs(prep.base, prep.integrated, probs["columns"])
+        elif nri_cutoffs is None:
+            cut, cut_text = None, "none (nri_cutoffs=None)"
+        else:
+            cut = np.asarray(list(nri_cutoffs), dtype=float)
+            cut_text = f"cut-offs {', '.join(f'{c:g}' for c in cut)} (nri_cutoffs=)"
+        rec_rows = reclassification_rows(
+            yh[known], pa, pb, cutoffs=cut, cutoff_text=cut_text, confidence_level=confidence_level,
+            horizon=prep.horizon, tail=tail, recalibrated=bool(probs["recalibrated"]),
+        )
+        cut_list = [] if cut is None else [float(c) for c in cut]
+        lap("nri and idi (analytic)")
+        dcb = DecisionCurveBootstrap.build(yh, probs["base"], probs["integrated"], known, thresholds, int(n_boot))
+        lap("decision curves")
     # ---------------------------------------------------------------- bootstrap criteria
     cal_rows, gap_rows = _bootstrap_criteria(
-        prep, boot, yh, known, probs, data, groups, confidence_level, min_group_size, min_group_events, group_values
+        prep, boot, yh, known, probs, data, groups, confidence_level, min_group_size, min_group_events, group_values,
+        dcb, timings,
     )
+    clock = _time.perf_counter()
+    for r in rec_rows:
+        m = _margin_for(mg, r.criterion)
+        rows.append((r, criterion_verdict(r.lower, r.upper, margin=m), m))
+    dc_frame = None
+    if dcb is not None:
+        pooled = np.concatenate([probs["base"][known], probs["integrated"][known]])
+        if net_benefit_range is None:
+            lo_r, hi_r = (float(v) for v in np.quantile(pooled, [0.05, 0.95]))
+            range_text = f"from {lo_r:.3g} to {hi_r:.3g} (5th to 95th percentile of the pooled predicted probabilities)"
+        else:
+            range_text = f"from {lo_r:g} to {hi_r:g} (net_benefit_range=)"
+        in_range = (thresholds >= lo_r) & (thresholds <= hi_r)
+        for r in dcb.rows(in_range=in_range, range_text=range_text, at=cut_list, confidence_level=confidence_level,
+                          horizon=prep.horizon, tail=tail, seed=seed):
+            m = _margin_for(mg, r.criterion)
+            rows.append((r, criterion_verdict(r.lower, r.upper, margin=m), m))
+        if not in_range.any():
+            notes.append(f"no decision-curve threshold lies in the net-benefit range {range_text}: no net_benefit criterion")
+        dc_frame = dcb.frame(confidence_level)
+        lap("decision curves")
     for r in cal_rows:
         m = mg.get(r.criterion)
         if r.criterion == "calibration_slope":
@@ -226,7 +344,7 @@ def compare(
         rows.append((r, v, m))
     for r in gap_rows:
         rows.append((r, criterion_verdict(r.lower, r.upper, margin=margin, higher_is_better=False), margin))
-    if n_boot == 0 and (cal_rows or gap_rows):
+    if n_boot == 0 and (cal_rows or gap_rows or dcb is not None):
         notes.append("n_boot=0: the bootstrap criteria have no intervals (verdict inconclusive)")
 
     # ---------------------------------------------------------------- overall
@@ -269,8 +387,16 @@ def compare(
         "base": {"id": prep.base.id, "version": prep.base.version, "spec_hash": prep.base.spec_hash, "score": prep.base_score},
         "integrated": {"id": prep.integrated.id, "version": prep.integrated.version, "spec_hash": prep.integrated.spec_hash, "score": prep.integrated_score},
     }
-    dc = pd.DataFrame({c: pd.Series(dtype=float if c != "model" else object) for c in DECISION_CURVE_COLUMNS})
-    return ComparisonResult(name, prim_verdict, crit, dc, settings, ident["base"], ident["integrated"], tidy, tuple(notes))
+    settings.update(
+        nri_cutoffs=cut_list or None,
+        decision_thresholds=[float(t) for t in thresholds],
+        net_benefit_range=None if dcb is None else [lo_r, hi_r],
+    )
+    if dc_frame is None:
+        dc_frame = pd.DataFrame({c: pd.Series(dtype=float if c != "model" else object) for c in DECISION_CURVE_COLUMNS})
+    lap("result frames")
+    return ComparisonResult(name, prim_verdict, crit, dc_frame[list(DECISION_CURVE_COLUMNS)], settings, ident["base"], ident["integrated"],
+                            tidy, tuple(notes), timings=timings)
 
 
 # ============================================================================================
@@ -307,7 +433,7 @@ def _horizon_outcome(prep: Prepared) -> tuple[np.ndarray | None, np.ndarray, str
     if k:
         note = (
             f"{k} of {prep.n} people were censored before the horizon {h:g} without an event: their status at "
-            "the horizon is unknown, so they are left out of the criteria at the horizon (AUC, calibration, "
+            "the horizon is unknown, so they are left out of the criteria at the horizon (AUC, calibration, NRI, IDI, net benefit, "
             "Brier, logistic test) but kept in Harrell's C and the Cox test"
         )
     if pos[known].all() or not pos[known].any():
@@ -387,7 +513,7 @@ def _recalibrate(y: np.ndarray, s: np.ndarray, known: np.ndarray) -> np.ndarray:
 
 
 def _probabilities(prep: Prepared, yh: np.ndarray, known: np.ndarray, how: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"notes": [], "recalibrated": {}}
+    out: dict[str, Any] = {"notes": [], "recalibrated": {}, "columns": {}}
     texts = []
     for role, inst, frame, score in (
         ("base", prep.base, prep.frame_a, prep.a),
@@ -406,6 +532,7 @@ def _probabilities(prep: Prepared, yh: np.ndarray, known: np.ndarray, how: str) 
                 p = None
             else:
                 texts.append(f"{role}: {found[1]} ({found[0]})")
+                out["columns"][role] = found[0]
         if p is None:
             p = _recalibrate(yh, score, known)
             out["recalibrated"][role] = True
@@ -455,8 +582,30 @@ def _groups_influence(prep: Prepared, data: pd.DataFrame, column: str, yh, known
     return vals, infl_a, infl_b, suppressed
 
 
-def _bootstrap_criteria(prep, boot, yh, known, probs, data, groups, cl, min_size, min_events, group_values):
-    """ICI, calibration slope and worst-group gaps on shared paired bootstrap draws."""
+def _check_thresholds(thresholds: Sequence[float] | None) -> np.ndarray:
+    if thresholds is None:
+        return DEFAULT_DECISION_THRESHOLDS.copy()
+    from ..metrics.decision_curve import _check_thresholds as check
+
+    t = check(thresholds)
+    if t.min() <= 0:
+        raise ValueError("decision_thresholds must be above 0 (at 0 every model is 'treat all')")
+    return t
+
+
+def _bootstrap_criteria(prep, boot, yh, known, probs, data, groups, cl, min_size, min_events, group_values, dcb=None, timings=None):
+    """ICI, calibration slope, worst-group gaps and decision curves on ONE set of paired
+    bootstrap draws: each block of drawn rows becomes case weights once, and every criterion's
+    replicate comes from those weights (cell counts by a sparse product, exactly the counts of
+    the drawn people; group C/AUC by their influence functions)."""
+    timings = {} if timings is None else timings
+    clock = [_time.perf_counter()]
+
+    def lap(key: str) -> None:
+        now = _time.perf_counter()
+        timings[key] = timings.get(key, 0.0) + now - clock[0]
+        clock[0] = now
+
     cal_specs = []  # (criterion, role, u, codes)
     if probs is not None and known.sum() >= 2 and 0 < yh[known].sum() < known.sum():
         for role in ("base", "integrated"):
@@ -496,11 +645,22 @@ def _bootstrap_criteria(prep, boot, yh, known, probs, data, groups, cl, min_size
         for role, col in (("base", uj // kb), ("integrated", uj % kb)):
             k = 2 * (cal_specs[0][1].size if role == "base" else cal_specs[1][1].size)
             joint_maps[role] = sparse.csr_matrix((np.ones(joint_k), (np.arange(joint_k), col)), shape=(joint_k, k))
-    if nb and (cal_specs or gap_mats):
+        rows_in = np.flatnonzero(joint_codes >= 0)
+        joint_onehot_t = sparse.csr_matrix(
+            (np.ones(rows_in.size), (joint_codes[rows_in], rows_in)), shape=(joint_k, prep.n)
+        )  # (cells, people)
+    lap("bootstrap setup (calibration cells, group influences)")
+    if nb and (cal_specs or gap_mats or dcb is not None):
         for start, idx in boot.blocks():
             b = idx.shape[0]
+            lap("bootstrap draws (shared)")
+            w = weights_from_draws(idx, prep.n)  # (b, n) times each person is drawn: shared by every criterion
+            lap("bootstrap case weights (shared)")
+            if dcb is not None:
+                dcb.add_block(start, w)
+                lap("decision curves")
             if cal_specs:
-                jc = cell_counts(idx, joint_codes, joint_k)  # (b, joint cells): same people for A and B
+                jc = np.asarray((joint_onehot_t @ w.T).T)  # (b, joint cells): same people for A and B
                 for role, u, _codes in cal_specs:
                     cc = np.asarray((joint_maps[role].T @ jc.T).T).reshape(b, u.size, 2)
                     cnt = cc.sum(axis=2)
@@ -509,20 +669,23 @@ def _bootstrap_criteria(prep, boot, yh, known, probs, data, groups, cl, min_size
                         cal_reps[("ici", role)][start : start + b] = ici_cells_batch(u, cnt, sy)
                     else:
                         need_ici_rows.setdefault(role, []).extend((start + r, idx[r]) for r in range(b))
+                    lap(f"ici[{role}]")
                     cal_reps[("slope", role)][start : start + b] = calibration_slope_cells_batch(u, cnt, sy)
+                    lap("calibration_slope")
             if gap_mats:
-                w = weights_from_draws(idx, prep.n)
                 for col, (mat, est, k) in gap_mats.items():
                     rep = est[None, :] + w @ mat  # sum(infl) = 0 within each group
                     ga = rep[:, :k].max(1) - rep[:, :k].min(1)
                     gb = rep[:, k:].max(1) - rep[:, k:].min(1)
                     gap_reps[col][start : start + b] = np.column_stack([ga, gb])
+                lap("group gaps")
         # continuous probabilities: the cell loess would need the grid approximation; recompute on rows
         for role, todo in need_ici_rows.items():
             p = probs[role]
             for r, rows in todo:
                 sel = rows[known[rows]]
                 cal_reps[("ici", role)][r] = integrated_calibration_index(yh[sel], p[sel]).estimate
+        lap("ici (row fallback)")
     cal_rows: list[PairedDifference] = []
     if cal_specs:
         pa, pb = probs["base"][known], probs["integrated"][known]

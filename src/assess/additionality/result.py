@@ -76,6 +76,9 @@ class ComparisonResult:
         The long frame returned by :meth:`to_frame`.
     notes:
         Plain-language remarks (exclusions, in-sample recalibration, suppressed groups, ...).
+    timings:
+        Seconds spent per step (scoring, each criterion, the shared bootstrap draws); not part
+        of :meth:`to_dict` (it varies from run to run).
     """
 
     comparison: str
@@ -87,6 +90,7 @@ class ComparisonResult:
     integrated: dict[str, Any]
     tidy: pd.DataFrame = field(repr=False)
     notes: tuple[str, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy long frame: one row per (metric, instrument, group) with ``instrument`` the base

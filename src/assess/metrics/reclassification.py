@@ -38,7 +38,7 @@ Survival outcomes (``time``, ``event``, ``horizon`` instead of ``y_true``)
 * IDI: inverse-probability-of-censoring weighting (Uno, Tian, Cai, Kohane and Wei 2013,
   Statistics in Medicine 32:2430): events are people with an observed event by the horizon,
   weighted by ``1 / G(T-)`` (``G`` = reverse Kaplan-Meier censoring survival), non-events are
-  people still followed after the horizon (equal weights).
+  people followed to or beyond the horizon without an event by then (equal weights).
 * No analytic standard errors are published for these; intervals need ``n_boot``.
 """
 
@@ -583,7 +583,14 @@ class _IPCWIDI:
     """
 
     def __init__(self, time: np.ndarray, event: np.ndarray, horizon: float, d: np.ndarray):
-        le = time <= horizon
+        # Cells 0..q-1: distinct times before the horizon, and events at it; cell q: everyone
+        # known to be event-free at the horizon (followed to or beyond it without an event by
+        # then). A person censored exactly at the horizon was followed to it without an event,
+        # so is a known non-event (as in the NRI and the decision curve); putting them in a
+        # time cell instead left nobody in cell q when follow-up ends at the horizon, and the
+        # non-events part (and the IDI) came out NaN. Moving them to cell q leaves G unchanged:
+        # they stay in the risk sets of every earlier cell, and G(h-) excludes censorings at h.
+        le = (time < horizon) | (event & (time <= horizon))
         ut, inv = np.unique(time[le], return_inverse=True)
         q = ut.size
         u = np.full(time.size, q, dtype=np.int64)
@@ -656,7 +663,7 @@ def integrated_discrimination_improvement(
     the two variances. Survival outcome (``y_true=None`` with ``time``, ``event``,
     ``horizon``): inverse-probability-of-censoring weighted means (Uno et al. 2013); events are
     people with an observed event by the horizon, weighted by 1 / G(T-), non-events people
-    followed beyond the horizon; intervals need ``n_boot`` (percentile).
+    followed to or beyond the horizon without an event by then; intervals need ``n_boot`` (percentile).
 
     Parameters as :func:`net_reclassification_index` (no cut-offs).
 
@@ -733,7 +740,7 @@ def integrated_discrimination_improvement(
                 reason = (
                     "no events observed by the horizon"
                     if j != 1 and n_ev == 0
-                    else "no one is followed beyond the horizon (no known non-events)"
+                    else "no one is followed to the horizon without an event (no known non-events)"
                 )
                 results.append(undefined(name, reason, n=n, events=n_ev, method=method, horizon=out.horizon))
                 continue
