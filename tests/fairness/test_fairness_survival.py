@@ -10,7 +10,7 @@ from lifelines.utils import concordance_index
 
 from assess.fairness import fairness_report
 from assess.fairness._data import group_design
-from assess.fairness.time_to_event import _cells, _statistic, _units
+from assess.fairness.time_to_event import _cells, _statistic, _statistic_dense, _units
 from assess.metrics.survival import kaplan_meier
 
 HORIZON = 365.0
@@ -167,3 +167,31 @@ def test_survival_reproducible_and_requires_horizon(cohort):
         fairness_report(cohort, score="s", outcome="y", groups="g", cutoff=8, time="t", horizon=1.0, n_boot=0)
     frames = a.to_frames()
     assert {"survival", "horizon_error_rates", "horizon_comparisons"} <= set(frames)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_cell_statistic_equals_dense_grid_reference(seed):
+    """The per-cell batched statistic (used for the bootstrap) gives the numbers of the dense
+    (unit, band, time) grid reference, including tied times, censoring before the horizon,
+    empty (unit, band) segments, a horizon on an observed time and replicates in which the
+    censoring survival drops to 0 (undefined IPCW rates)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 300))
+    n_strata, nb, n_lv = int(rng.integers(1, 5)), int(rng.integers(1, 4)), int(rng.integers(1, 6))
+    stratum = rng.integers(0, n_strata, n)
+    band = rng.integers(0, nb, n)
+    level = rng.integers(0, n_lv, n)
+    time = rng.integers(1, 8, n).astype(float) if seed % 2 == 0 else np.round(rng.exponential(3, n), 1)
+    event = rng.random(n) < 0.5
+    cells = _cells(stratum, band, level, rng.random(n_lv) < 0.5, time, event, n_strata, nb, n_lv)
+    maps = [np.zeros(n_strata, dtype=np.int64), rng.integers(0, 2, n_strata), np.arange(n_strata)]
+    horizon = float(rng.choice([2.0, 3.0, 4.5, 100.0]))
+    weights = rng.multinomial(int(cells.counts.sum()), cells.counts / cells.counts.sum(), size=15).astype(float)
+    weights[0] = cells.counts
+    fast = _statistic(cells, maps, horizon, with_c=seed % 3 == 0)(weights)
+    ref = _statistic_dense(cells, maps, horizon, with_c=True)(weights)
+    for key, value in fast.items():
+        if key in ("c_num", "c_den") and seed % 3:
+            assert np.isnan(value).all()
+            continue
+        np.testing.assert_allclose(value, ref[key], rtol=1e-12, atol=1e-12, equal_nan=True, err_msg=key)

@@ -129,7 +129,205 @@ def _units(design: GroupDesign) -> tuple[list[np.ndarray], list[tuple[str, slice
 
 def _statistic(cells: _Cells, unit_maps: list[np.ndarray], horizon: float, with_c: bool):
     """Batched statistics of cell counts (b, C): KM by (unit, band) at the horizon, the IPCW
-    confusion table per unit, and Harrell's C per unit."""
+    confusion table per unit, and (``with_c``) the pieces of Harrell's C per unit.
+
+    Same numbers as :func:`_statistic_dense` (up to floating-point summation order), but the
+    work per replicate is two sparse products over the cells per grouping instead of dense
+    units x bands x distinct times grids: in every replicate only the cell weights change.
+
+    * Kaplan-Meier: the factors ``1 - d/Y`` differ from 1 only at (unit, band, time) bins that
+      hold a case, so ``Y`` is needed only there (a reverse cumulative sum over the bins).
+    * Censoring survival ``G``: its factors ``1 - c/(Y - d)`` differ from 1 only at (unit, time)
+      bins that hold a censored cell (before the horizon). ``G(T-)`` is constant between them,
+      so the IPCW case weights are summed per such interval and divided by ``G`` once.
+    """
+    t_h = int(np.searchsorted(cells.times, horizon, side="right"))  # codes < t_h: times <= horizon
+    tt = np.minimum(cells.tcode, t_h)  # t_h = "after the horizon"
+    case = cells.event & (cells.tcode < t_h)
+    cens = ~cells.event & (cells.tcode < t_h)
+    control = cells.tcode >= t_h
+    horizon_observed = t_h > 0 and cells.times[t_h - 1] == horizon
+    nb = cells.n_bands
+    fl = cells.flagged.astype(bool)
+    n_cells = cells.counts.size
+    cols = np.arange(n_cells)
+    dense_c = _statistic_dense(cells, unit_maps, horizon, with_c=True) if with_c else None
+
+    plans = []
+    for m in unit_maps:
+        unit = m[cells.stratum]
+        gsz = int(m.max()) + 1
+        seg = unit * nb + cells.band
+        # --- Kaplan-Meier bins (segment, time bin), sorted; rows 2 * bin + case
+        kb_uniq, kb = np.unique(seg * (t_h + 1) + tt, return_inverse=True)
+        kb = kb.reshape(-1)
+        kb_seg = kb_uniq // (t_h + 1)
+        kb_tt = kb_uniq % (t_h + 1)
+        has_case = np.zeros(kb_uniq.size, dtype=bool)
+        has_case[kb[case]] = True
+        case_bins = np.flatnonzero(has_case)
+        case_seg = kb_seg[case_bins]
+        cs_starts = np.flatnonzero(np.r_[True, case_seg[1:] != case_seg[:-1]]) if case_bins.size else case_bins
+        seg_present, seg_starts = np.unique(kb_seg, return_index=True)
+        km_matrix = sparse.csr_matrix((np.ones(n_cells), (2 * kb + case, cols)), shape=(2 * kb_uniq.size, n_cells))
+        # --- censoring: (unit, time) bins holding a censored cell before the horizon
+        cb_uniq = np.unique(unit[cens] * (t_h + 1) + tt[cens])
+        cb_unit = cb_uniq // (t_h + 1)
+        k_u = np.bincount(cb_unit, minlength=gsz)
+        off = np.concatenate([[0], np.cumsum(k_u + 1)])  # intervals: k_u + 1 per unit
+        first = np.searchsorted(cb_unit, np.arange(gsz), side="left")
+        key_cell = unit * (t_h + 1) + tt
+        # interval of every cell: censoring bins of its unit at or before its time ...
+        j_right = np.searchsorted(cb_uniq, key_cell, side="right") - first[unit]
+        # ... and, for G(T-), strictly before its time
+        j_left = np.searchsorted(cb_uniq, key_cell, side="left") - first[unit]
+        at_cb = (j_right > j_left)  # the cell's time is a censoring bin of its unit
+        cb_of_cell = first[unit] + j_left  # index into cb_uniq (valid where at_cb)
+        n_int = int(off[-1])
+        k_c = cb_uniq.size
+        # rows: [0, n_int) weight per interval; then d and c at each censoring bin; then
+        # case weight per (interval of G(T-), flagged); then per unit: (flagged) all, controls
+        r_int = off[unit] + j_right
+        r_d = n_int + cb_of_cell
+        r_c = n_int + k_c + cb_of_cell
+        base_case = n_int + 2 * k_c
+        r_case = base_case + 2 * (off[unit] + j_left) + fl
+        base_unit = base_case + 2 * n_int
+        r_all = base_unit + 4 * unit + fl
+        r_ctrl = base_unit + 4 * unit + 2 + fl
+        rows_l = [r_int, r_d[at_cb & cells.event], r_c[at_cb & ~cells.event], r_case[case], r_all, r_ctrl[control]]
+        cols_l = [cols, cols[at_cb & cells.event], cols[at_cb & ~cells.event], cols[case], cols, cols[control]]
+        n_rows = base_unit + 4 * gsz
+        g_matrix = sparse.csr_matrix((np.ones(sum(x.size for x in rows_l)), (np.concatenate(rows_l), np.concatenate(cols_l))),
+                                     shape=(n_rows, n_cells))
+        case_present = np.zeros(2 * n_int, dtype=bool)  # (interval, flagged) holding a case cell
+        case_present[r_case[case] - base_case] = True
+        plans.append({
+            "gsz": gsz,
+            "km_matrix": km_matrix,
+            "n_bins": kb_uniq.size,
+            "case_bins": case_bins,
+            "case_bin_seg_end": np.searchsorted(kb_seg, case_seg, side="right"),
+            "case_seg": case_seg,
+            "cs_starts": cs_starts,
+            "seg_present": seg_present,
+            "seg_starts": seg_starts,
+            "ctrl_bin": (kb_tt == t_h)[:, None],
+            "ath_bin": ((kb_tt == t_h) | ((kb_tt == t_h - 1) & horizon_observed))[:, None],
+            "g_matrix": g_matrix,
+            "off": off,
+            "k_c": k_c,
+            "n_int": n_int,
+            "base_case": base_case,
+            "base_unit": base_unit,
+            "case_present": case_present[:, None],
+        })
+
+    def stat_chunk(w: np.ndarray) -> dict[str, np.ndarray]:
+        b = w.shape[1]
+        out: dict[str, list[np.ndarray]] = {k: [] for k in ("km", "km_n", "km_events", "km_at_risk", "conf", "flagged_n", "n")}
+        for plan in plans:  # one plan per grouping (few), everything else vectorised
+            gsz = plan["gsz"]
+            nseg = gsz * nb
+            # --- KM at the horizon by (unit, band)
+            ad = (plan["km_matrix"] @ w).reshape(plan["n_bins"], 2, b)
+            d = ad[:, 1]
+            a = ad[:, 0] + d
+            r = np.zeros((a.shape[0] + 1, b))
+            r[:-1] = _revcumsum(a, axis=0)
+            cb = plan["case_bins"]
+            s_h = np.ones((nseg, b))
+            if cb.size:
+                yc = r[cb] - r[plan["case_bin_seg_end"]]  # at risk at each case bin
+                factor = np.where(yc > 0, 1.0 - _div(d[cb], yc), 1.0)
+                s_h[plan["case_seg"][plan["cs_starts"]]] = np.multiply.reduceat(factor, plan["cs_starts"], axis=0)
+            sp, ss = plan["seg_present"], plan["seg_starts"]
+            km_n = np.zeros((nseg, b))
+            km_ev = np.zeros((nseg, b))
+            km_ar = np.zeros((nseg, b))
+            at_h = np.zeros((nseg, b))
+            km_n[sp] = np.add.reduceat(a, ss, axis=0)
+            km_ev[sp] = np.add.reduceat(d, ss, axis=0)
+            km_ar[sp] = np.add.reduceat(a * plan["ctrl_bin"], ss, axis=0)
+            at_h[sp] = np.add.reduceat(a * plan["ath_bin"], ss, axis=0)
+            s_h = np.where((at_h > 0) | (s_h == 0), s_h, np.nan)
+            out["km"].append(s_h.reshape(gsz, nb, b))
+            out["km_n"].append(km_n.reshape(gsz, nb, b))
+            out["km_events"].append(km_ev.reshape(gsz, nb, b))
+            out["km_at_risk"].append(km_ar.reshape(gsz, nb, b))
+            # --- censoring KM per unit and IPCW confusion table
+            z = plan["g_matrix"] @ w
+            n_int, k_c, off = plan["n_int"], plan["k_c"], plan["off"]
+            g_excl = np.ones((n_int, b))  # G(t-) on each interval
+            if k_c:
+                ints = z[:n_int]
+                dk = z[n_int : n_int + k_c]
+                ck = z[n_int + k_c : n_int + 2 * k_c]
+                yk = np.empty((k_c, b))
+                pos = 0
+                for u in range(gsz):
+                    k = int(off[u + 1] - off[u] - 1)
+                    if k == 0:
+                        continue
+                    # at risk at censoring bin i of the unit: weight in intervals i+1 .. k
+                    iv = ints[off[u] + 1 : off[u + 1]]
+                    yk[pos : pos + k] = _revcumsum(iv, axis=0)
+                    pos += k
+                # events come before censorings at a tied time, so someone with an event at t
+                # is no longer at risk of being censored at t: risk set Y - d (this makes the
+                # IPCW cumulative incidence equal 1 - KM exactly; Satten and Datta 2001)
+                ycen = yk - dk
+                gfac = np.where(ycen > 0, 1.0 - _div(ck, ycen), 1.0)
+                pos = 0
+                for u in range(gsz):
+                    k = int(off[u + 1] - off[u] - 1)
+                    if k:
+                        g_excl[off[u] + 1 : off[u + 1]] = np.cumprod(gfac[pos : pos + k], axis=0)
+                        pos += k
+            g_h = g_excl[off[1:] - 1]  # G(horizon) per unit, (G, b)
+            bc = plan["base_case"]
+            cw = z[bc : bc + 2 * n_int].reshape(n_int, 2, b)
+            ipcw = np.where(plan["case_present"].reshape(n_int, 2, 1), _div(cw, g_excl[:, None, :]), 0.0)
+            per_unit = np.add.reduceat(ipcw, off[:-1], axis=0)  # (G, 2, b): not flagged, flagged
+            # G(T-) = 0 before some case time of the unit leaves its IPCW table undefined
+            bad = np.add.reduceat(np.isnan(ipcw).any(axis=1), off[:-1], axis=0) > 0  # (G, b)
+            fn = np.where(bad, np.nan, per_unit[:, 0])
+            tp = np.where(bad, np.nan, per_unit[:, 1])
+            bu = plan["base_unit"]
+            zu = z[bu : bu + 4 * gsz].reshape(gsz, 4, b)  # all (not fl, fl), controls (not fl, fl)
+            fp = _div(zu[:, 3], g_h)
+            tn = _div(zu[:, 2], g_h)
+            out["conf"].append(np.stack([tp, fp, fn, tn], axis=1))  # (G, 4, b)
+            out["flagged_n"].append(zu[:, 1].copy())
+            out["n"].append(zu[:, 0] + zu[:, 1])
+        return {k: np.concatenate(v, axis=0) for k, v in out.items()}
+
+    def stat(w_rows: np.ndarray) -> dict[str, np.ndarray]:
+        w_all = np.asarray(w_rows, dtype=float)
+        parts = [stat_chunk(np.ascontiguousarray(w_all[i : i + _CHUNK].T)) for i in range(0, w_all.shape[0], _CHUNK)]
+        # back to replicate-first arrays: (b, units, ...)
+        res = {k: np.moveaxis(np.concatenate([p[k] for p in parts], axis=-1), -1, 0) for k in parts[0]}
+        if dense_c is not None:
+            dc = dense_c(w_rows)
+            res["c_num"], res["c_den"] = dc["c_num"], dc["c_den"]
+        else:
+            nan = np.full(res["n"].shape, np.nan)
+            res["c_num"], res["c_den"] = nan, nan.copy()
+        return res
+
+    return stat
+
+
+#: Replicates evaluated together by :func:`_statistic` (keeps the (cells x replicates) arrays in cache).
+_CHUNK = 10
+
+
+def _statistic_dense(cells: _Cells, unit_maps: list[np.ndarray], horizon: float, with_c: bool):
+    """Reference implementation of :func:`_statistic` on the dense (unit, band, time) grid.
+
+    Its cost grows with units x bands x distinct times per replicate; :func:`_statistic` gives
+    the same numbers from the cells alone and is used by the report. Kept for the tests and
+    for Harrell's C per unit (the (event time x level) grid), which only it computes."""
     t_h = int(np.searchsorted(cells.times, horizon, side="right"))  # grid: times <= horizon
     tt = np.minimum(cells.tcode, t_h)  # t_h = "after the horizon"
     grid = t_h + 1
@@ -295,11 +493,13 @@ def survival_fairness(
     n_units = parts[-1][1].stop
     e_count = int(np.unique(cells.tcode[cells.event]).size)
     c_boot = n_units * (e_count + 1) * levels.size <= MAX_C_GRID
-    stat = _statistic(cells, unit_maps, horizon, with_c=True)
+    # per-group C point estimates come from harrell_c below; the batched C pieces are only
+    # needed for the bootstrap (and only when their grid is small enough)
+    stat = _statistic(cells, unit_maps, horizon, with_c=c_boot and bool(n_boot))
     obs = {k: v[0] for k, v in stat(cells.counts[None, :]).items()}
     rep = None
     if n_boot:
-        stat_b = _statistic(cells, unit_maps, horizon, with_c=c_boot)
+        stat_b = stat
         keys = ("km", "conf", "flagged_n", "n", "c_num", "c_den")
         shapes = {k: obs[k].shape for k in keys}
 
@@ -308,9 +508,9 @@ def survival_fairness(
             return np.concatenate([res[k].reshape(res[k].shape[0], -1) for k in keys], axis=1)
 
         est = batch(cells.counts[None, :])[0]
-        # evaluate few replicates per call so that the (event time x level) grids stay in cache
+        # with the dense C grid, evaluate few replicates per call so that the grids stay in cache
         grid_per_rep = n_units * ((e_count + 1) * levels.size + len(band_labels) * (cells.times.size + 1)) + cells.counts.size
-        per_call = max(1, min(50, GRID_BUDGET // max(grid_per_rep, 1)))
+        per_call = max(1, min(50, GRID_BUDGET // max(grid_per_rep, 1))) if c_boot else 50
         boot = bootstrap_counts(batch, cells.counts.astype(np.int64), strata=cells.stratum if stratified else None,
                                 n_boot=n_boot, seed=seed, ci="percentile", confidence_level=confidence_level,
                                 n_jobs=n_jobs, estimate=est, max_batch_cells=per_call * cells.counts.size)
