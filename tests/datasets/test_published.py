@@ -159,8 +159,8 @@ def test_compas_unfiltered_reproduces_propublica_error_rates(load):
         for metric in ("fpr", "fnr", "ppv", "npv"):
             computed[(inst, metric, group)] = m[metric]
         if group != "overall":
-            computed[(inst, "fpr_high_only", group)] = high.loc[label[group], "fpr"]
-            computed[(inst, "fnr_high_only", group)] = high.loc[label[group], "fnr"]
+            computed[(inst, "fpr[score_text>=High]", group)] = high.loc[label[group], "fpr"]
+            computed[(inst, "fnr[score_text>=High]", group)] = high.loc[label[group], "fnr"]
     _check_all(ds, computed)
 
 

@@ -23,6 +23,7 @@ follow-up time consistent with ``two_year_recid``; the COMPAS datasets therefore
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ._registry import (
@@ -103,7 +104,33 @@ def _prepare_two_year(raw: pd.DataFrame, *, filtered: bool, name: str) -> tuple[
         frame = frame.reset_index(drop=True)
         text = f"no filter: all {len(frame)} rows of the file (ProPublica's error-rate tables use all of them)"
     frame["event"] = frame["two_year_recid"].astype(int)
-    return frame, text
+    return _add_derived(frame), text
+
+
+def _add_derived(frame: pd.DataFrame) -> pd.DataFrame:
+    """Derived columns: ``length_of_stay`` (days, as ProPublica computes it) and the CORELS groups.
+
+    ``length_of_stay`` = ``as.Date(c_jail_out) - as.Date(c_jail_in)`` in days (dates without
+    times; missing when either date is). ``corels_age`` and ``corels_priors`` are the grouped
+    ``age`` and ``priors_count`` of the CORELS repository's data files (age 18-20, 21-22, 23-25,
+    26-45, >45; priors =0, =1, 2-3, >3): the counts of (sex, age group, priors group,
+    two_year_recid) built this way from the 7214 rows equal those of CORELS' compas_train.csv +
+    compas_test.csv (7210 rows) plus the 4 people CORELS left out, so the grouping is exact.
+    """
+    out = frame.copy()
+    jail_in = pd.to_datetime(out["c_jail_in"].astype("string").str.slice(0, 10), errors="coerce")
+    jail_out = pd.to_datetime(out["c_jail_out"].astype("string").str.slice(0, 10), errors="coerce")
+    out["length_of_stay"] = (jail_out - jail_in).dt.days.astype(float)
+    age = pd.to_numeric(out["age"])
+    out["corels_age"] = pd.Series(
+        np.select([age <= 20, age <= 22, age <= 25, age <= 45], ["18-20", "21-22", "23-25", "26-45"], ">45"),
+        index=out.index, dtype=object,
+    ).where(age.notna() & (age >= 18), None)
+    prior = pd.to_numeric(out["priors_count"])
+    out["corels_priors"] = pd.Series(
+        np.select([prior == 0, prior == 1, prior <= 3], ["=0", "=1", "2-3"], ">3"), index=out.index, dtype=object,
+    ).where(prior.notna() & (prior >= 0), None)
+    return out
 
 
 def _prepare_violent(raw: pd.DataFrame) -> tuple[pd.DataFrame, str]:
@@ -226,9 +253,9 @@ def _published_unfiltered() -> pd.DataFrame:
     for group, (cell, fpr, fnr) in high.items():
         src = f"{NOTEBOOK}, cell {cell} (hightable: High only)"
         rows += [
-            dict(instrument=inst, metric="fpr_high_only", group=group, published=fpr / 100, decimals=4, source=src,
+            dict(instrument=inst, metric="fpr[score_text>=High]", group=group, published=fpr / 100, decimals=4, source=src,
                  note=note_high),
-            dict(instrument=inst, metric="fnr_high_only", group=group, published=fnr / 100, decimals=4, source=src,
+            dict(instrument=inst, metric="fnr[score_text>=High]", group=group, published=fnr / 100, decimals=4, source=src,
                  note=note_high),
         ]
     return published_frame(rows)
@@ -285,7 +312,8 @@ _TWO_YEAR_DESCRIPTION = (
     "`event`. Scores: decile_score 1-10 and score_text Low (1-4) / Medium (5-7) / High (8-10). Groups: "
     "race, sex, age_cat. Removed at load: name, first, last, dob and court case numbers; the duplicate "
     "decile_score/priors_count header columns (identical copies). Added: source_row (0-based position in "
-    "the file), event. No `time` column: ProPublica's start/end/event columns stop at re-incarceration and "
+    "the file), event, length_of_stay (days from c_jail_in to c_jail_out, dates only, as ProPublica), corels_age "
+    "and corels_priors (the CORELS repository's age and priors groups, for the corels-broward rule list). No `time` column: ProPublica's start/end/event columns stop at re-incarceration and "
     "do not define a follow-up time consistent with two_year_recid."
 )
 

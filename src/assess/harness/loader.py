@@ -59,7 +59,7 @@ YAML_SUFFIXES = (".yaml", ".yml")
 PathT = tuple[str | int, ...]
 
 #: Names pydantic gives the members of the plain unions used by the suite models.
-_UNION_MEMBERS = frozenset({"str", "InstrumentEntry", "float", "int", "list[float]", "list[str]"})
+_UNION_MEMBERS = frozenset({"str", "InstrumentEntry", "FactorTerm", "float", "int", "list[float]", "list[str]"})
 
 #: Metric names of the by-group fairness table (the only ones max_ratio / max_gap apply to).
 _GROUP_METRICS = frozenset(METRIC_KINDS["fairness"]) | {"auc", "calibration_in_the_large", "calibration_slope", "harrell_c"}
@@ -480,11 +480,11 @@ def _check_references(loaded: LoadedSuite, data: dict[str, Any]) -> None:
         for j, k in enumerate(s.metrics):
             if k in SURVIVAL_KINDS and not s.outcome.is_survival:
                 issues.append(loaded.issue(("metrics", j), f"metric {k!r} needs follow-up times: give outcome 'time', 'event' and 'horizons' (the outcome is the binary column {s.outcome.binary!r})"))
-            if k == "fairness" and not s.groups.columns:
-                issues.append(loaded.issue(("metrics", j), "metric 'fairness' needs groups: add 'groups: {columns: [sex, ...]}'"))
+            if k in ("fairness", "km_by_group") and not s.groups.columns:
+                issues.append(loaded.issue(("metrics", j), f"metric {k!r} needs groups: add 'groups: {{columns: [sex, ...]}}'"))
     else:
         kinds = [k for k in kinds if (s.outcome.is_survival or k not in SURVIVAL_KINDS)
-                 and (k != "fairness" or s.groups.columns)]
+                 and (k not in ("fairness", "km_by_group") or s.groups.columns)]
     loaded.metric_kinds = tuple(kinds)  # the metric kinds this run computes
     loaded.metric_names = frozenset(m for k in kinds for m in METRIC_KINDS[k])
 
@@ -517,6 +517,22 @@ def _check_references(loaded: LoadedSuite, data: dict[str, Any]) -> None:
             issues.append(loaded.issue((*base, "horizon"), f"horizon {c.horizon:g} is not one of the outcome horizons"))
         if s.outcome.is_survival is False and c.horizon is not None:
             issues.append(loaded.issue((*base, "horizon"), "a binary outcome has no horizons"))
+
+    # fits
+    labels: list[str] = []
+    for j, f in enumerate(s.fits):
+        base = ("fits", j)
+        if f.label in labels:
+            issues.append(loaded.issue((*base, "name"), f"two fits are named {f.label!r}; give each a distinct 'name'"))
+        labels.append(f.label)
+        if f.type == "cox" and not s.outcome.is_survival:
+            issues.append(loaded.issue((*base, "type"), "a Cox fit needs follow-up times: give outcome 'time', 'event' and 'horizons'"))
+        if f.outcome_flagged is not None:
+            ri = resolved.get(f.outcome_flagged)
+            if ids and ri is None:
+                issues.append(loaded.issue((*base, "outcome_flagged"), f"{f.outcome_flagged!r} is not an instrument of this suite" + did_you_mean(f.outcome_flagged, ids)))
+            elif ri is not None and ri.cutoff is None:
+                issues.append(loaded.issue((*base, "outcome_flagged"), f"{f.outcome_flagged!r} has no cut-off: give 'cutoff' for it under instruments"))
 
     # checks
     loaded.check_instruments = [ch.instrument for ch in s.checks]
@@ -552,7 +568,8 @@ def _check_issues(loaded: LoadedSuite, j: int, ch: Any, raw: dict[str, Any], ids
     if metric not in all_names:
         out.append(loaded.issue((*base, "metric"), f"unknown metric {metric!r}" + did_you_mean(metric, sorted(loaded.metric_names or all_names))))
         return out
-    if metric not in loaded.metric_names:
+    by_group = "fairness" in loaded.metric_kinds and metric in _GROUP_METRICS and (ch.group or "overall") != "overall"
+    if metric not in loaded.metric_names and not by_group:
         kind = next(k for k, ms in METRIC_KINDS.items() if metric in ms)
         out.append(loaded.issue((*base, "metric"), f"metric {metric!r} is not computed by this suite: add {kind!r} to 'metrics'"))
         return out

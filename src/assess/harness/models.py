@@ -25,6 +25,8 @@ __all__ = [
     "Check",
     "CohortSpec",
     "ComparisonSpec",
+    "FactorTerm",
+    "FitSpec",
     "GroupSettings",
     "InstrumentEntry",
     "OutcomeSpec",
@@ -46,6 +48,7 @@ METRIC_KINDS: dict[str, tuple[str, ...]] = {
     "brier": ("brier", "scaled_brier"),
     "ipcw_brier": ("ipcw_brier", "ipa", "integrated_brier"),
     "km_by_band": ("km_survival", "logrank_chisq"),
+    "km_by_group": ("km_survival", "logrank_chisq"),
     "cox": ("cox_hr_per_sd", "cox_hr_band"),
     "fairness": (
         "base_rate", "selection_rate", "tpr", "fpr", "fnr", "tnr", "ppv", "npv",
@@ -59,7 +62,7 @@ METRIC_KINDS: dict[str, tuple[str, ...]] = {
 METRIC_NAMES: tuple[str, ...] = tuple(dict.fromkeys(m for ms in METRIC_KINDS.values() for m in ms))
 
 #: Metric kinds that need follow-up times (a time-to-event outcome).
-SURVIVAL_KINDS = frozenset({"harrell_c", "uno_c", "time_auc", "ipcw_brier", "km_by_band", "cox"})
+SURVIVAL_KINDS = frozenset({"harrell_c", "uno_c", "time_auc", "ipcw_brier", "km_by_band", "km_by_group", "cox"})
 
 VERDICTS = ("additive", "non-inferior", "dilutes", "inconclusive")
 
@@ -79,7 +82,7 @@ CHECK_THRESHOLDS = (
 Verdict = Literal["additive", "non-inferior", "dilutes", "inconclusive"]
 MetricKind = Literal[
     "auc", "harrell_c", "uno_c", "time_auc", "calibration", "brier", "ipcw_brier", "km_by_band",
-    "cox", "fairness",
+    "km_by_group", "cox", "fairness",
 ]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
@@ -229,6 +232,59 @@ class ComparisonSpec(_Model):
     horizon: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
 
 
+class FactorTerm(_Model):
+    """A categorical covariate of a fitted model: one 0/1 term per level other than
+    ``reference``, named ``<name><level>`` as R names factor terms (``name`` defaults to the
+    column), levels in sorted order."""
+
+    column: str = Field(min_length=1)
+    reference: str = Field(min_length=1)
+    name: str | None = None
+
+
+class FitSpec(_Model):
+    """A regression fitted on the cohort, to reproduce a published model (real-data suites).
+
+    * ``type: cox``: Cox proportional hazards of the suite's (time, event) on ``covariates``
+      (Efron ties, as R ``coxph``). Results: ``cox_coef:<term>``, ``cox_se:<term>``,
+      ``cox_hazard_ratio:<term>``, ``cox_hazard_ratio_se:<term>`` (exp(coef) * se, as Stata
+      prints it), ``cox_loglik``, ``cox_loglik_null``, ``cox_lr_statistic`` and ``harrell_c`` of
+      the fitted linear predictor (in-sample).
+    * ``type: logistic``: logistic regression (with intercept) of a 0/1 outcome on
+      ``covariates``: the cohort column ``outcome`` (default: the suite's binary outcome or
+      event), or ``outcome_flagged: <instrument id>`` (1 when that instrument's score is at or
+      above its fairness cut-off, e.g. COMPAS Medium or High). Results: ``logistic_coef:<term>``,
+      ``logistic_se:<term>`` (``(Intercept)`` included), ``logistic_null_deviance``,
+      ``logistic_residual_deviance`` and ``logistic_aic``, as R ``glm`` prints them.
+
+    A covariate is a numeric cohort column (the term is its name) or a :class:`FactorTerm`.
+    The results' ``instrument`` is ``name`` (default ``"<type>:<covariates joined by +>"``, the
+    convention of the datasets' published tables).
+    """
+
+    type: Literal["cox", "logistic"]
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    covariates: list[str | FactorTerm] = Field(min_length=1)
+    outcome: str | None = None
+    outcome_flagged: str | None = None
+
+    @model_validator(mode="after")
+    def _outcome(self) -> FitSpec:
+        if self.type == "cox" and (self.outcome is not None or self.outcome_flagged is not None):
+            raise ValueError("outcome / outcome_flagged only apply to a logistic fit (a Cox fit uses the suite's time and event)")
+        if self.outcome is not None and self.outcome_flagged is not None:
+            raise ValueError("give 'outcome' (a column) or 'outcome_flagged' (an instrument), not both")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The results' ``instrument`` value for this fit."""
+        if self.name:
+            return self.name
+        names = [c if isinstance(c, str) else c.column for c in self.covariates]
+        return f"{self.type}:" + "+".join(names)
+
+
 class Check(_Model):
     """A pass/fail gate on one number (or verdict) of the run.
 
@@ -348,9 +404,10 @@ class Suite(_Model):
     cohort: CohortSpec
     outcome: OutcomeSpec
     groups: GroupSettings = Field(default_factory=GroupSettings)
-    metrics: list[MetricKind] = Field(default_factory=lambda: list(METRIC_KINDS))
+    metrics: list[MetricKind] = Field(default_factory=lambda: [k for k in METRIC_KINDS if k != "km_by_group"])
     bootstrap: BootstrapSettings = Field(default_factory=BootstrapSettings)
     comparisons: list[ComparisonSpec] = Field(default_factory=list)
+    fits: list[FitSpec] = Field(default_factory=list)
     checks: list[Check] = Field(default_factory=list)
     strict: bool = True
 

@@ -34,6 +34,7 @@ from .checks import evaluate_checks
 from .cohort import Cohort, build_cohort
 from .loader import LoadedSuite, ResolvedInstrument, load_suite
 from .provenance import provenance
+from .published import published_table
 
 __all__ = ["RESULT_COLUMNS", "ValidationRun", "run_suite"]
 
@@ -320,6 +321,7 @@ def _metrics(loaded: LoadedSuite, ri: ResolvedInstrument, data: _Data, rows: _Ro
         steps = km.to_frame()
         order = {lab: i for i, lab in enumerate(ri.band_labels)}
         steps = steps.assign(_o=steps["group"].map(order)).sort_values(["_o", "time"], kind="stable")
+        steps = thin_steps(steps, H)
         frames["survival_curves"].append(pd.DataFrame({
             "instrument": ri.id, "band": steps["group"].to_numpy(), "time": steps["time"].to_numpy(),
             "survival": steps["survival"].to_numpy(), "lower": steps["lower"].to_numpy(),
@@ -354,6 +356,77 @@ def _metrics(loaded: LoadedSuite, ri: ResolvedInstrument, data: _Data, rows: _Ro
                     rows.add(r, "cox_hr_band", group=f"band={lab}", reason=r.reason,
                              p_value=r.details.get("p_value"))
                     rows.rows[-1]["method"] = f"{r.method}; hazard ratio vs band {present[0]!r}"
+
+
+#: Largest number of Kaplan-Meier steps kept per curve in the bundle (see :func:`thin_steps`).
+MAX_CURVE_POINTS = 500
+
+
+def thin_steps(steps: pd.DataFrame, horizons: list[float], max_points: int = MAX_CURVE_POINTS) -> pd.DataFrame:
+    """At most about ``max_points`` steps of each curve (column ``group``), for the report.
+
+    A Kaplan-Meier curve at 100 000 people has tens of thousands of steps; a figure shows at
+    most a few hundred. Per curve this keeps the first and last step, evenly spaced steps, and
+    the step in force at each horizon (the last with time <= horizon), so values read at the
+    horizons stay exact; the exact estimates at the horizons are also in the results
+    (``km_survival``). Row order is kept.
+    """
+    if len(steps) <= max_points:
+        return steps
+    keep = np.zeros(len(steps), dtype=bool)
+    groups = steps["group"].astype(str).to_numpy()
+    times = steps["time"].to_numpy(dtype=float)
+    for g in pd.unique(groups):  # one pass per curve (a handful of bands), not per row
+        idx = np.flatnonzero(groups == g)
+        if idx.size <= max_points:
+            keep[idx] = True
+            continue
+        keep[idx[np.unique(np.linspace(0, idx.size - 1, max_points).round().astype(int))]] = True
+        t = times[idx]
+        for h in horizons:
+            k = np.searchsorted(t, h, side="right") - 1
+            if k >= 0:
+                keep[idx[k]] = True
+            if k + 1 < idx.size:
+                keep[idx[k + 1]] = True
+    return steps[keep]
+
+
+def _km_by_group(loaded: LoadedSuite, data: _Data, rows: _Rows, frames: dict[str, list[pd.DataFrame]]) -> None:
+    """Kaplan-Meier by each group column (e.g. financial aid) with a log-rank test: whole cohort."""
+    from assess import metrics as M
+
+    s = loaded.suite
+    t, e = data.time, data.event
+    assert t is not None and e is not None
+    H = [h for h in data.horizons if h is not None]
+    cl = s.bootstrap.confidence_level
+    for col in s.groups.columns:
+        labels = data.frame[col].astype("object").where(data.frame[col].notna(), "(missing)").astype(str).to_numpy()
+        km = M.kaplan_meier(t, e, group=labels, confidence_level=cl)
+        steps = km.to_frame().sort_values(["group", "time"], kind="stable")
+        steps = thin_steps(steps, H)
+        frames["survival_curves"].append(pd.DataFrame({
+            "instrument": "(cohort)", "band": [f"{col}={g}" for g in steps["group"]], "time": steps["time"].to_numpy(),
+            "survival": steps["survival"].to_numpy(), "lower": steps["lower"].to_numpy(),
+            "upper": steps["upper"].to_numpy(), "at_risk": steps["at_risk"].to_numpy()}))
+        at = km.survival_at(H).sort_values(["group", "time"], kind="stable")
+        for r in at.to_dict("records"):
+            mask = labels == r["group"]
+            ok = bool(np.isfinite(r["survival"]))
+            rows.rows.append({**rows.base, "metric": "km_survival", "group": f"{col}={r['group']}",
+                              "horizon": float(r["time"]), "estimate": float(r["survival"]),
+                              "lower": float(r["lower"]), "upper": float(r["upper"]), "n": int(mask.sum()),
+                              "events": int((e & mask & (t <= r["time"])).sum()), "status": "ok" if ok else "undefined",
+                              "reason": None if ok else "no follow-up to this horizon in this group",
+                              "method": f"Kaplan-Meier by {col}", "ci_method": "log-log (Greenwood)", "p_value": None})
+        lr = M.logrank_test(t, e, labels)
+        rows.rows.append({**rows.base, "metric": "logrank_chisq", "group": col, "horizon": None,
+                          "estimate": float(lr.statistic), "lower": math.nan, "upper": math.nan,
+                          "n": int(t.size), "events": int(e.sum()),
+                          "status": "ok" if np.isfinite(lr.statistic) else "undefined", "reason": lr.reason,
+                          "method": f"{lr.test_name} test across {col} groups, df={lr.df}", "ci_method": None,
+                          "p_value": float(lr.p_value)})
 
 
 METRIC_CAL = ("observed_expected_ratio", "calibration_in_the_large", "calibration_slope", "ici",
@@ -529,34 +602,6 @@ def _compare(loaded: LoadedSuite, j: int, data: _Data, rows: _Rows, frames: dict
     return res
 
 
-# --------------------------------------------------------------------------- published figures
-
-
-def _published(published: pd.DataFrame | None, results: pd.DataFrame) -> pd.DataFrame:
-    if published is None or published.empty:
-        return empty_frame("published")
-    res = results[results["comparison"].isna()]
-    out = []
-    for p in published.to_dict("records"):
-        h = p.get("horizon")
-        hmask = res["horizon"].isna() if h is None or pd.isna(h) else np.isclose(res["horizon"].astype(float), float(h))
-        m = res[(res["instrument"] == p["instrument"]) & (res["metric"] == p["metric"]) & (res["group"] == p["group"]) & hmask]
-        computed = float(m["estimate"].iloc[0]) if len(m) else math.nan
-        row = {k: p.get(k) for k in BUNDLE_COLUMNS["published"] if k in p}
-        row.update(computed=computed, difference=computed - float(p["published"]))
-        for k in ("tolerance", "note"):
-            if k in p:
-                row[k] = p[k]
-        if not len(m):
-            row["note"] = (str(p.get("note") or "") + " not computed by this suite").strip()
-        out.append(row)
-    frame = pd.DataFrame(out)
-    for c in BUNDLE_COLUMNS["published"]:
-        if c not in frame:
-            frame[c] = None
-    return frame
-
-
 # --------------------------------------------------------------------------- run
 
 
@@ -583,7 +628,9 @@ def run_suite(suite: LoadedSuite | str | os.PathLike[str], *, progress: Progress
     started = _time.time()
     ids = list(loaded.instruments)
     fair = "fairness" in loaded.metric_kinds and bool(s.groups.columns)
+    km_group = "km_by_group" in loaded.metric_kinds and s.outcome.is_survival and bool(s.groups.columns)
     steps = ["cohort", "scoring", *[f"metrics {i}" for i in ids], *([f"fairness {i}" for i in ids] if fair else []),
+             *(["kaplan-meier by group"] if km_group else []), *(["fits"] if s.fits else []),
              *[f"comparison {c.name}" for c in s.comparisons], "checks"]
     timings: dict[str, float] = {}
     state = {"k": 0}
@@ -620,6 +667,15 @@ def run_suite(suite: LoadedSuite | str | os.PathLike[str], *, progress: Progress
             rows = _Rows(s.name, cohort.label, ri.id)
             fairness[ri.id] = timed(f"fairness {ri.id}", lambda ri=ri, rows=rows: _fairness(loaded, ri, data, rows, frames, notes))
             result_rows += rows.rows
+    if "km_by_group" in loaded.metric_kinds and s.outcome.is_survival and s.groups.columns:
+        rows = _Rows(s.name, cohort.label, "(cohort)")
+        timed("kaplan-meier by group", lambda rows=rows: _km_by_group(loaded, data, rows, frames))
+        result_rows += rows.rows
+    if s.fits:
+        from .fits import run_fits
+
+        result_rows += timed("fits", lambda: run_fits(loaded, data.frame, data.scores, data.time, data.event,
+                                                      data.binary, s.name, cohort.label, notes))
     comparisons: dict[str, Any] = {}
     for j, c in enumerate(s.comparisons):
         rows = _Rows(s.name, cohort.label, None, c.name)
@@ -637,7 +693,15 @@ def run_suite(suite: LoadedSuite | str | os.PathLike[str], *, progress: Progress
     gaps = _concat(frames["fairness_gaps"], "fairness_gaps")
     additionality = _concat(frames["additionality"], "additionality")
     checks = timed("checks", lambda: evaluate_checks(loaded, results, gaps, additionality, comparisons))
-    published = _published(cohort.published, results)
+    published = published_table(cohort.published, results, loaded, cohort.frame, data)
+    if len(published):
+        miss = published[published["status"] == "not computed"]
+        off = published[published["status"] == "differs"]
+        notes.append(
+            f"Published figures: {int((published['status'] == 'reproduced').sum())} of {len(published)} reproduced within "
+            f"the precision they were published at; {len(off)} differ; {len(miss)} not computed by this suite "
+            "(listed in the published table with the reason)."
+        )
     duration = _time.time() - started
     bundle = ReportBundle(
         suite=s.name,

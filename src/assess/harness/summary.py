@@ -30,6 +30,17 @@ def _cell(x: Any) -> str:
     return str(x).replace("|", "\\|").replace("\n", " ")
 
 
+def _num(x: Any) -> str:
+    """A published or computed figure with enough digits to see the difference (7 significant)."""
+    if x is None:
+        return ""
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    return "" if math.isnan(f) else f"{f:.7g}"
+
+
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     out += ["| " + " | ".join(_cell(v) for v in r) + " |" for r in rows]
@@ -120,10 +131,23 @@ def summary_markdown(bundle: Any) -> str:
             lines.append("")
     pub = bundle.published
     if len(pub):
-        lines += ["## Published figures reproduced", ""]
-        lines += _table(["instrument", "metric", "group", "horizon", "published", "computed", "difference", "source"],
-                        [[r["instrument"], r["metric"], r["group"], _horizon(r["horizon"]), r["published"],
-                          r["computed"], r["difference"], r["source"]] for r in pub.to_dict("records")])
+        lines += ["## Published figures: published vs computed", ""]
+        if "status" in pub:
+            counts = pub["status"].value_counts()
+            lines.append(f"{int(counts.get('reproduced', 0))} of {len(pub)} reproduced within the precision they were "
+                         f"published at (tolerance); {int(counts.get('differs', 0))} differ; "
+                         f"{int(counts.get('not computed', 0))} not computed by this suite.")
+            lines.append("")
+        rows = []
+        for r in pub.to_dict("records"):
+            status = r.get("status", "")
+            if status == "not computed":
+                status = f"not computed: {str(r.get('note') or '').split('not computed by this suite: ')[-1]}"
+            rows.append([r["instrument"], r["metric"], r["group"], _horizon(r["horizon"]), _num(r["published"]),
+                         _num(r["computed"]), _num(r["difference"]), _num(r.get("tolerance")),
+                         "**DIFFERS**" if status == "differs" else status, r["source"]])
+        lines += _table(["instrument", "metric", "group", "horizon", "published", "computed", "difference",
+                         "tolerance", "status", "source"], rows)
         lines.append("")
     if n_checks:
         lines += ["## All checks", ""]

@@ -223,12 +223,21 @@ checks:
 
 
 def test_published_figures_are_matched():
-    from assess.harness.runner import _published
+    from types import SimpleNamespace
+
+    from assess.harness.published import published_table
 
     results = pd.DataFrame({"instrument": ["x", "x"], "comparison": [None, None], "metric": ["auc", "auc"],
-                            "group": ["overall", "overall"], "horizon": [2.0, None], "estimate": [0.7, 0.66]})
+                            "group": ["overall", "overall"], "horizon": [2.0, None], "estimate": [0.7, 0.66],
+                            "status": ["ok", "ok"], "reason": [None, None], "method": ["m", "m"]})
     pub = pd.DataFrame({"instrument": ["x", "x"], "metric": ["auc", "harrell_c"], "group": ["overall", "overall"],
-                        "horizon": [2.0, None], "published": [0.71, 0.7], "source": ["T1", "T2"]})
-    out = _published(pub, results)
+                        "horizon": [2.0, None], "published": [0.71, 0.7], "source": ["T1", "T2"],
+                        "tolerance": [0.005, 0.005]})
+    loaded = SimpleNamespace(instruments={}, suite=SimpleNamespace(outcome=SimpleNamespace(binary=None, event="e", time="t")))
+    frame = pd.DataFrame({"t": [1.0], "e": [1]})
+    data = SimpleNamespace(frame=frame, scores={})
+    out = published_table(pub, results, loaded, frame, data)
     assert out.loc[0, "computed"] == 0.7 and out.loc[0, "difference"] == pytest.approx(-0.01)
+    assert out.loc[0, "status"] == "differs"
     assert math.isnan(out.loc[1, "computed"]) and "not computed" in out.loc[1, "note"]
+    assert out.loc[1, "status"] == "not computed"
