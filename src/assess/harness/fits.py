@@ -72,48 +72,16 @@ def fit_logistic_mle(x: np.ndarray, y: np.ndarray, *, max_iter: int = 100, tol: 
 
     ``x`` includes the intercept column. Returns ``coef``, ``se`` (inverse observed
     information), ``loglik``, ``converged`` and ``iterations``; as R ``glm``, a fit whose
-    coefficients drift past |30| (separation) is reported as not converged.
+    coefficients drift past |30| (separation) is reported as not converged. The fitting is
+    :func:`assess.fairness._glm.fit_logistic`, the one logistic fitter of the package.
     """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    beta = np.zeros(x.shape[1])
+    from assess.fairness._glm import fit_logistic
 
-    def loglik(b: np.ndarray) -> float:
-        eta = x @ b
-        return float(np.sum(y * _log_expit(eta) + (1.0 - y) * _log_expit(-eta)))
-
-    ll = loglik(beta)
-    converged = False
-    it = 0
-    for it in range(1, max_iter + 1):  # noqa: B007  (iterations of Newton's method, not rows)
-        mu = np.exp(_log_expit(x @ beta))
-        grad = x.T @ (y - mu)
-        hess = (x * (mu * (1.0 - mu))[:, None]).T @ x
-        try:
-            step = np.linalg.solve(hess, grad)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(hess, grad, rcond=None)[0]
-        t = 1.0
-        new = beta + step
-        new_ll = loglik(new)
-        while new_ll < ll - 1e-12 * (1.0 + abs(ll)) and t > 1e-10:
-            t /= 2.0
-            new = beta + t * step
-            new_ll = loglik(new)
-        done = np.max(np.abs(t * step)) <= tol * (1.0 + np.max(np.abs(beta)))
-        beta, ll = new, new_ll
-        if done:
-            converged = True
-            break
-    mu = np.exp(_log_expit(x @ beta))
-    hess = (x * (mu * (1.0 - mu))[:, None]).T @ x
-    try:
-        se = np.sqrt(np.diag(np.linalg.inv(hess)))
-    except np.linalg.LinAlgError:
-        se = np.full(beta.size, np.nan)
-    if np.max(np.abs(beta)) > 30:
-        converged = False
-    return {"coef": beta, "se": se, "loglik": ll, "converged": converged, "iterations": it}
+    fit = fit_logistic(x, y, max_iter=max_iter, tol=tol)
+    with np.errstate(invalid="ignore"):
+        se = np.sqrt(np.diag(fit.cov))
+    return {"coef": fit.params, "se": se, "loglik": fit.loglik, "converged": fit.converged,
+            "iterations": fit.iterations}
 
 
 def _row(base: dict[str, Any], metric: str, estimate: float, n: int, events: int, method: str,
