@@ -591,3 +591,30 @@ def test_json_schema():
     json.dumps(schema)  # serialisable
     schema["title"] = "changed"
     assert instrument_json_schema()["title"] != "changed"  # a fresh copy each time
+
+
+def test_named_yaml_file_takes_the_first_folder_in_order(tmp_path):
+    from assess.spec.loader import named_yaml_file
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    (second / "x.yaml").write_text("id: x\n")
+    (first / "x.yml").write_text("id: x\n")
+    assert named_yaml_file("x", [first, second]) == first / "x.yml"
+    assert named_yaml_file("x", [second, first]) == second / "x.yaml"
+    assert named_yaml_file("y", [first, second]) is None
+
+
+def test_existing_yaml_file_says_what_is_wrong(tmp_path):
+    from assess.spec.loader import existing_yaml_file
+
+    (tmp_path / "s.yaml").write_text("a: 1\n")
+    (tmp_path / "s.txt").write_text("a: 1\n")
+    assert existing_yaml_file(str(tmp_path / "s.yaml"), "suite") == tmp_path / "s.yaml"
+    with pytest.raises(SpecError, match="file not found"):
+        existing_yaml_file(str(tmp_path / "none.yaml"), "suite")
+    with pytest.raises(SpecError, match="this is a folder; expected a suite file"):
+        existing_yaml_file(str(tmp_path), "suite")
+    with pytest.raises(SpecError, match="expected a YAML scenario file .* got '.txt'"):
+        existing_yaml_file(str(tmp_path / "s.txt"), "scenario")

@@ -33,7 +33,14 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from assess.spec.errors import SpecError, SpecIssue
-from assess.spec.loader import compose_yaml, data_path
+from assess.spec.loader import (
+    YAML_SUFFIXES,
+    compose_yaml,
+    data_path,
+    display_path,
+    existing_yaml_file,
+    named_yaml_file,
+)
 from assess.spec.models import format_path
 
 from .models import (
@@ -55,7 +62,6 @@ __all__ = [
 ]
 
 MAX_FILE_BYTES = 1024 * 1024
-YAML_SUFFIXES = (".yaml", ".yml")
 PathT = tuple[str | int, ...]
 
 #: Names pydantic gives the members of the plain unions used by the suite models.
@@ -91,33 +97,22 @@ def list_suites() -> list[str]:
 def _resolve(source: str | os.PathLike[str]) -> Path:
     text = os.fspath(source)
     path = Path(text).expanduser()
-    if path.exists():
-        if path.is_dir():
-            raise SuiteError.single(text, "this is a folder; expected a suite file ending in .yaml or .yml")
-        return path
-    looks_like_path = path.suffix.lower() in YAML_SUFFIXES or "/" in text or os.sep in text
-    if not looks_like_path:
-        for suffix in YAML_SUFFIXES:
-            p = builtin_suite_dir() / f"{text}{suffix}"
-            if p.is_file():
-                return p
-        names = list_suites()
-        close = difflib.get_close_matches(text, names, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else "."
-        raise SuiteError.single(
-            text,
-            f"no suite file {text!r} and no suite of that name under {builtin_suite_dir()}{hint} "
-            f"Available: {', '.join(names) or 'none'}.",
-        )
-    raise SuiteError.single(text, f"file not found (looked for {str(path.resolve())!r})")
-
-
-def _display(path: Path) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
+    looks_like_path = (
+        isinstance(source, os.PathLike) or path.suffix.lower() in YAML_SUFFIXES or "/" in text or os.sep in text
+    )
+    if looks_like_path or path.exists():
+        return existing_yaml_file(text, "suite", SuiteError)
+    found = named_yaml_file(text, [builtin_suite_dir()])
+    if found is not None:
+        return found
+    names = list_suites()
+    close = difflib.get_close_matches(text, names, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else "."
+    raise SuiteError.single(
+        text,
+        f"no suite file {text!r} and no suite of that name under {builtin_suite_dir()}{hint} "
+        f"Available: {', '.join(names) or 'none'}.",
+    )
 
 
 # --------------------------------------------------------------------------- loaded suite
@@ -641,8 +636,6 @@ def load_suite(source: str | os.PathLike[str]) -> LoadedSuite:
     """Load and check a suite: a path to a ``.yaml`` file or the name of a suite under
     ``validation/`` (``"academic-insight"``). Raises :class:`SuiteError` with located problems."""
     path = _resolve(source)
-    shown = _display(path)
-    if path.suffix.lower() not in YAML_SUFFIXES:
-        raise SuiteError.single(shown, f"expected a YAML suite file ending in .yaml or .yml, got {path.suffix or 'no extension'!r}")
+    shown = display_path(path)
     text = _read_text(path, shown)
     return load_suite_text(text, file=shown, base_dir=path.parent)

@@ -31,7 +31,7 @@ import json
 import os
 import re
 import types
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -52,8 +52,11 @@ from .models import (
 __all__ = [
     "MAX_FILE_BYTES",
     "YAML_SUFFIXES",
+    "display_path",
+    "existing_yaml_file",
     "load_spec",
     "load_spec_text",
+    "named_yaml_file",
     "spec_hash",
 ]
 
@@ -821,12 +824,40 @@ def load_spec_text(text: str, file: str = "<string>") -> InstrumentSpec:
     return _validate(data, located)
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
+    """How a file is named in messages: relative to the working folder when inside it."""
     try:
         rel = os.path.relpath(path)
     except ValueError:  # other drive on Windows
         return str(path)
     return str(path) if rel.startswith("..") else rel
+
+
+def named_yaml_file(name: str, folders: Iterable[Path]) -> Path | None:
+    """The first ``<folder>/<name>.yaml`` (or ``.yml``) that exists, in folder order, else None."""
+    for folder in folders:
+        for suffix in YAML_SUFFIXES:
+            candidate = folder / f"{name}{suffix}"
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def existing_yaml_file(text: str, what: str, error: type[SpecError] = SpecError) -> Path:
+    """The YAML file ``text`` names, or ``error`` saying it is missing, a folder or not YAML.
+
+    ``what`` names the kind of file in the message (``"suite"``, ``"scenario"``).
+    """
+    path = Path(text).expanduser()
+    if not path.exists():
+        raise error.single(text, f"file not found (looked for {str(path.resolve())!r})")
+    if path.is_dir():
+        raise error.single(text, f"this is a folder; expected a {what} file ending in .yaml or .yml")
+    if path.suffix.lower() not in YAML_SUFFIXES:
+        raise error.single(
+            text, f"expected a YAML {what} file ending in .yaml or .yml, got {path.suffix or 'no extension'!r}"
+        )
+    return path
 
 
 _REF = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9](?:@\S+)?$")
@@ -847,7 +878,7 @@ def _resolve_source(source: str | os.PathLike[str]) -> tuple[Path, str]:
             from .registry import find_instrument
 
             found = find_instrument(shown)
-            return found, _display(found)
+            return found, display_path(found)
     if not path.exists():
         hint = ""
         for alt in (path.with_suffix(s) for s in YAML_SUFFIXES):

@@ -23,7 +23,13 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from assess.spec.errors import SpecError, SpecIssue
-from assess.spec.loader import data_path
+from assess.spec.loader import (
+    YAML_SUFFIXES,
+    data_path,
+    display_path,
+    existing_yaml_file,
+    named_yaml_file,
+)
 from assess.spec.models import format_path
 
 from .scenario import Scenario, ScenarioReferenceError
@@ -41,7 +47,6 @@ __all__ = [
 
 ENV_VAR = "ASSESS_SCENARIO_PATH"
 MAX_FILE_BYTES = 1024 * 1024
-YAML_SUFFIXES = (".yaml", ".yml")
 PathT = tuple[str | int, ...]
 
 
@@ -96,11 +101,9 @@ def list_scenarios() -> list[str]:
 
 def _find(name: str, first: Path | None = None) -> Path:
     dirs = ([first] if first is not None else []) + scenario_dirs()
-    for d in dirs:
-        for suffix in YAML_SUFFIXES:
-            p = d / f"{name}{suffix}"
-            if p.is_file():
-                return p
+    found = named_yaml_file(name, dirs)
+    if found is not None:
+        return found
     available = list_scenarios()
     close = difflib.get_close_matches(name, available, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else "."
@@ -123,26 +126,7 @@ def _resolve(source: str | os.PathLike[str]) -> Path:
     )
     if not looks_like_path:
         return _find(text)
-    if not path.exists():
-        raise ScenarioError.single(text, f"file not found (looked for {str(path.resolve())!r})")
-    if path.is_dir():
-        raise ScenarioError.single(
-            text, "this is a folder; expected a scenario file ending in .yaml or .yml"
-        )
-    if path.suffix.lower() not in YAML_SUFFIXES:
-        raise ScenarioError.single(
-            text,
-            f"expected a YAML scenario file ending in .yaml or .yml, got {path.suffix or 'no extension'!r}",
-        )
-    return path
-
-
-def _display(path: Path) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
+    return existing_yaml_file(text, "scenario", ScenarioError)
 
 
 # --------------------------------------------------------------------------- positions
@@ -290,10 +274,10 @@ def _merged(a: Any, b: Any) -> Any:
 
 
 def _load_data(path: Path, chain: list[Path]) -> tuple[dict[str, Any], SourceMap]:
-    shown = _display(path)
+    shown = display_path(path)
     data, smap = _read(path, shown)
     if path.resolve() in chain:
-        cycle = " -> ".join(_display(p) for p in [*chain, path.resolve()])
+        cycle = " -> ".join(display_path(p) for p in [*chain, path.resolve()])
         raise ScenarioError(
             [smap.issue(("extends",), f"scenarios extend each other in a cycle: {cycle}")]
         )
