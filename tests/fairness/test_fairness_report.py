@@ -266,9 +266,13 @@ def test_bootstrap_interval_is_percentile_of_replicates():
     reps = frame._rep
     np.testing.assert_allclose(lo.to_numpy(), np.quantile(reps, 0.025, axis=0), atol=1e-14)
     np.testing.assert_allclose(hi.to_numpy(), np.quantile(reps, 0.975, axis=0), atol=1e-14)
+    # max - min: the pair highest and lowest in the full data, fixed in every replicate
     dlo, dhi = frame.difference_ci()
-    d = np.nanmax(reps, axis=1) - np.nanmin(reps, axis=1)
+    est = frame._est
+    cols = np.arange(est.shape[1])
+    d = reps[:, np.nanargmax(est, axis=0), cols] - reps[:, np.nanargmin(est, axis=0), cols]
     np.testing.assert_allclose(dlo.to_numpy(), np.quantile(d, 0.025, axis=0), atol=1e-14)
+    np.testing.assert_allclose(dhi.to_numpy(), np.quantile(d, 0.975, axis=0), atol=1e-14)
 
 
 def test_stratified_bootstrap_keeps_group_sizes_and_sd_is_plausible():
@@ -475,3 +479,80 @@ def test_binned_bootstrap_for_continuous_scores_is_centred_and_close_to_exact():
     width = (b.loc[sel, "upper"] - b.loc[sel, "lower"]).to_numpy()
     assert np.all(np.abs(a.loc[sel, "lower"].to_numpy() - b.loc[sel, "lower"].to_numpy()) < 0.25 * width)
     assert np.all(np.abs(a.loc[sel, "upper"].to_numpy() - b.loc[sel, "upper"].to_numpy()) < 0.25 * width)
+
+
+# ------------------------------------------------------------------ max - min intervals
+
+
+@pytest.mark.parametrize("ci_method", ["percentile", "bca"])
+def test_every_comparison_interval_contains_its_estimate(ci_method):
+    """Nearly equal groups: re-selecting max - min per replicate would bias the range upwards
+    and push its interval above the estimate; the fixed pair's difference does not."""
+    df = _cohort(n=3000, seed=21)
+    df["coin"] = np.random.default_rng(5).choice(["H", "T"], len(df))  # unrelated to anything
+    rep = fairness_report(df, score="score", outcome="y", groups=["race", "coin"], cutoff=12, n_boot=200, seed=4,
+                          ci_method=ci_method)
+    comp = rep.comparisons
+    ok = comp[comp["status"] == "ok"].dropna(subset=["lower", "upper"])
+    assert len(ok) > 100
+    assert ((ok["lower"] <= ok["estimate"] + 1e-12) & (ok["estimate"] <= ok["upper"] + 1e-12)).all()
+
+
+def test_close_groups_range_interval_would_exclude_estimate_but_fixed_pair_does_not():
+    """The reported failure (sex AUC gap 0.0006 with CI 0.0014 to 0.077): two near-equal groups."""
+    est = np.array([[0.7000], [0.7006]])
+    reps = est[None] + np.random.default_rng(1).normal(0, 0.02, (400, 2, 1))
+    frame = GroupMetricFrame(grouping="sex", groups=["F", "M"], metrics=["auc"], estimates=est, overall=[0.7003],
+                             n=[500, 500], events=[100, 100], replicates=reps, overall_replicates=reps.mean(1))
+    old_lo = np.quantile(reps.max(1) - reps.min(1), 0.025)
+    assert old_lo > frame.difference()["auc"]  # fairlearn's per-replicate range misses the estimate
+    lo, hi = frame.difference_ci()
+    d = reps[:, 1, 0] - reps[:, 0, 0]  # M - F, fixed
+    assert (lo["auc"], hi["auc"]) == (pytest.approx(np.quantile(d, 0.025)), pytest.approx(np.quantile(d, 0.975)))
+    assert lo["auc"] < frame.difference()["auc"] < hi["auc"]
+    glo, ghi = frame.group_max_ci()
+    assert (glo["auc"], ghi["auc"]) == (pytest.approx(np.quantile(reps[:, 1, 0], 0.025)),
+                                        pytest.approx(np.quantile(reps[:, 1, 0], 0.975)))
+
+
+def test_two_groups_max_minus_min_interval_is_fixed_pair_interval():
+    df = _cohort(n=2500, seed=22)
+    rep = fairness_report(df, score="score", outcome="y", groups="sex", cutoff=12, n_boot=150, seed=8, reference="M")
+    frame = rep.frames["sex"]
+    bg = frame.by_group
+    mm_lo, mm_hi = frame.difference_ci()
+    ref_lo, ref_hi = frame.difference_ci(method="to_reference")  # F - M
+    rat_lo, rat_hi = frame.ratio_ci()
+    rref_lo, rref_hi = frame.ratio_ci(method="to_reference")  # F / M
+    comp = rep.comparisons
+    for metric in frame.metrics:
+        f_minus_m = bg.loc["F", metric] - bg.loc["M", metric]
+        if not np.isfinite(f_minus_m):
+            continue
+        assert frame.difference()[metric] == pytest.approx(abs(f_minus_m), abs=1e-14)
+        if f_minus_m >= 0:  # F highest: same as the reference comparison
+            assert (mm_lo[metric], mm_hi[metric]) == (pytest.approx(ref_lo.loc["F", metric], abs=1e-12),
+                                                      pytest.approx(ref_hi.loc["F", metric], abs=1e-12))
+        else:  # M highest: the sign-flipped reference comparison
+            assert (mm_lo[metric], mm_hi[metric]) == (pytest.approx(-ref_hi.loc["F", metric], abs=1e-12),
+                                                      pytest.approx(-ref_lo.loc["F", metric], abs=1e-12))
+            if np.isfinite(rat_lo[metric]):  # min / max = F / M
+                assert (rat_lo[metric], rat_hi[metric]) == (pytest.approx(rref_lo.loc["F", metric], abs=1e-12),
+                                                            pytest.approx(rref_hi.loc["F", metric], abs=1e-12))
+        row = comp[(comp["grouping"] == "sex") & (comp["metric"] == metric) & (comp["comparison"] == "max - min")].iloc[0]
+        assert (row["group"], row["versus"]) == (("F", "M") if f_minus_m >= 0 else ("M", "F"))
+
+
+def test_group_metric_frame_wald_covariance_validation():
+    kw = dict(grouping="g", groups=["a", "b"], metrics=["x"], estimates=[[0.6], [0.7]], overall=[0.65],
+              n=[10, 10], events=[5, 5])
+    with pytest.raises(ValueError, match="not a metric"):
+        GroupMetricFrame(**kw, wald_covariance={"y": np.eye(3)})
+    with pytest.raises(ValueError, match=r"\(3, 3\)"):
+        GroupMetricFrame(**kw, wald_covariance={"x": np.eye(2)})
+    frame = GroupMetricFrame(**kw, wald_covariance={"x": np.diag([0.01, 0.02, 0.005]) ** 2})
+    assert frame.has_ci
+    lo, hi = frame.difference_ci()
+    z = 1.959963984540054
+    assert (lo["x"], hi["x"]) == (pytest.approx(0.1 - z * np.sqrt(1e-4 + 4e-4)), pytest.approx(0.1 + z * np.sqrt(1e-4 + 4e-4)))
+    assert frame.interval_method("x", "difference") == "ij-wald"

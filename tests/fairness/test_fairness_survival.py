@@ -195,3 +195,100 @@ def test_cell_statistic_equals_dense_grid_reference(seed):
             assert np.isnan(value).all()
             continue
         np.testing.assert_allclose(value, ref[key], rtol=1e-12, atol=1e-12, equal_nan=True, err_msg=key)
+
+
+# ------------------------------------------------------------------ IJ Wald intervals for C
+
+
+@pytest.fixture(scope="module")
+def wald_report(cohort):
+    """A report in which the batched C bootstrap is switched off (as at n = 100k, where the
+    C grid exceeds MAX_C_GRID): Harrell's C gets infinitesimal-jackknife Wald intervals."""
+    import assess.fairness.time_to_event as tte
+
+    saved = tte.MAX_C_GRID
+    tte.MAX_C_GRID = 0
+    try:
+        return fairness_report(cohort, score="s", outcome="y", groups="g", cutoff=8, time="t", event="e",
+                               horizon=HORIZON, n_boot=60, seed=3)
+    finally:
+        tte.MAX_C_GRID = saved
+
+
+def test_c_index_wald_se_and_interval_equal_harrell_c_per_group(cohort, wald_report):
+    from assess.metrics.concordance import harrell_c
+
+    frame = wald_report.horizon_frames["g"]
+    cov = frame._wald[frame.metrics.index("c_index")]
+    lo, hi = frame.by_group_ci()
+    for gi, g in enumerate(frame.groups):
+        sub = cohort[cohort["g"] == g]
+        ref = harrell_c(sub["t"], sub["e"], sub["s"], ci="ij")  # logit-scale IJ Wald interval
+        assert np.sqrt(cov[gi, gi]) == pytest.approx(ref.se, rel=1e-12)
+        assert lo.loc[g, "c_index"] == pytest.approx(ref.lower, abs=1e-12)
+        assert hi.loc[g, "c_index"] == pytest.approx(ref.upper, abs=1e-12)
+    ref = harrell_c(cohort["t"], cohort["e"], cohort["s"], ci="ij")
+    assert np.sqrt(cov[-1, -1]) == pytest.approx(ref.se, rel=1e-12)
+    olo, ohi = frame.overall_ci()
+    assert (olo["c_index"], ohi["c_index"]) == (pytest.approx(ref.lower, abs=1e-12), pytest.approx(ref.upper, abs=1e-12))
+    np.testing.assert_array_equal(cov[:3, :3], np.diag(np.diag(cov[:3, :3])))  # disjoint groups
+    tidy = wald_report.horizon_error_rates
+    assert set(tidy.loc[tidy["metric"] == "c_index", "ci_method"]) == {"ij-wald-logit"}
+    assert set(tidy.loc[tidy["metric"] != "c_index", "ci_method"]) == {"percentile"}
+    assert any("infinitesimal-jackknife Wald" in n for n in wald_report.notes)
+
+
+def test_c_index_wald_difference_and_ratio_by_hand(cohort, wald_report):
+    from scipy.stats import norm
+
+    from assess.metrics.concordance import harrell_c
+
+    frame = wald_report.horizon_frames["g"]
+    res = {g: harrell_c(sub["t"], sub["e"], sub["s"], ci=None) for g, sub in cohort.groupby("g")}
+    z = norm.ppf(0.975)
+    comp = wald_report.horizon_comparisons
+    comp = comp[comp["metric"] == "c_index"].set_index(["kind", "comparison"])
+    ref = frame.reference
+    for g in frame.groups:
+        if g == ref:
+            continue
+        d = res[g].estimate - res[ref].estimate
+        sd = np.hypot(res[g].se, res[ref].se)
+        row = comp.loc[("difference", f"{g} vs {ref}")]
+        assert row["estimate"] == pytest.approx(d, abs=1e-14)
+        assert (row["lower"], row["upper"]) == (pytest.approx(d - z * sd, abs=1e-12), pytest.approx(d + z * sd, abs=1e-12))
+        assert row["ci_method"] == "ij-wald"
+        r = res[g].estimate / res[ref].estimate
+        sl = np.sqrt((res[g].se / res[g].estimate) ** 2 + (res[ref].se / res[ref].estimate) ** 2)
+        row = comp.loc[("ratio", f"{g} vs {ref}")]
+        assert (row["lower"], row["upper"]) == (pytest.approx(r * np.exp(-z * sl), abs=1e-12),
+                                                pytest.approx(r * np.exp(z * sl), abs=1e-12))
+        assert row["ci_method"] == "ij-wald-log-ratio"
+    row = comp.loc[("difference", "max - min")]
+    hi_g, lo_g = row["group"], row["versus"]
+    assert res[hi_g].estimate == max(r.estimate for r in res.values())
+    d = res[hi_g].estimate - res[lo_g].estimate
+    sd = np.hypot(res[hi_g].se, res[lo_g].se)
+    assert (row["lower"], row["upper"]) == (pytest.approx(d - z * sd, abs=1e-12), pytest.approx(d + z * sd, abs=1e-12))
+
+
+def test_c_index_wald_se_close_to_bootstrap_sd(cohort, report, wald_report):
+    """Independent check of the IJ covariances (including group vs whole sample, which are
+    correlated): Wald standard errors agree with the bootstrap SDs of the batched C."""
+    from scipy.stats import norm
+
+    z = norm.ppf(0.975)
+    boot, wald = report.horizon_comparisons, wald_report.horizon_comparisons
+    for comparison in ("max - min", "largest gap to overall", "B vs A"):
+        b = boot[(boot["metric"] == "c_index") & (boot["comparison"] == comparison) & (boot["kind"] == "difference")].iloc[0]
+        w = wald[(wald["metric"] == "c_index") & (wald["comparison"] == comparison) & (wald["kind"] == "difference")].iloc[0]
+        assert w["estimate"] == pytest.approx(b["estimate"], abs=1e-14)
+        assert (w["upper"] - w["lower"]) / (2 * z) == pytest.approx((b["upper"] - b["lower"]) / (2 * z), rel=0.3)
+
+
+def test_estimates_inside_intervals_for_every_comparison(report, wald_report):
+    for rep in (report, wald_report):
+        for comp in (rep.comparisons, rep.horizon_comparisons):
+            ok = comp[(comp["status"] == "ok")].dropna(subset=["lower", "upper"])
+            assert len(ok) > 50
+            assert ((ok["lower"] <= ok["estimate"] + 1e-12) & (ok["estimate"] <= ok["upper"] + 1e-12)).all()

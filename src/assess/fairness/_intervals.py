@@ -1,4 +1,4 @@
-"""Bootstrap confidence limits for many statistics at once.
+"""Confidence limits for many statistics at once: bootstrap (percentile, BCa) and Wald.
 
 ``replicates`` has the replicate on axis 0 and any shape after it; limits come back with that
 shape. Replicates where a statistic is undefined (NaN) are left out of its interval; when more
@@ -97,3 +97,71 @@ def bca_interval(
             continue
         lo[c], hi[c] = np.quantile(fin, [a1, a2])
     return lo.reshape(shape), hi.reshape(shape)
+
+
+def wald_limits(
+    values: np.ndarray,
+    cov: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray | None,
+    estimate: np.ndarray,
+    kind: str,
+    confidence_level: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wald limits from a covariance matrix of estimates (e.g. infinitesimal-jackknife).
+
+    ``values`` (E,) are the estimates and ``cov`` (E, E) their covariance; ``a``/``b`` index
+    ``values`` (-1 = undefined) and ``estimate`` is the quantity whose limits are wanted:
+
+    * ``"value"``: ``values[a]`` on the logit scale, ``expit(logit p +/- z se / (p (1-p)))``
+      (for probability-like indices such as Harrell's C; the convention of
+      :func:`assess.metrics.concordance.harrell_c` with ``ci_scale="logit"``);
+    * ``"difference"``: ``values[a] - values[b] +/- z sqrt(v_aa + v_bb - 2 v_ab)``;
+    * ``"ratio"``: ``values[a] / values[b]`` on the log scale, delta method
+      ``var(log r) = v_aa / x_a^2 + v_bb / x_b^2 - 2 v_ab / (x_a x_b)``.
+
+    NaN where an index is undefined, the variance is not finite, or (logit/log scales) the
+    value is outside the scale's domain.
+    """
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + confidence_level / 2.0))
+    a = np.asarray(a)
+    est = np.asarray(estimate, dtype=float)
+    ok = a >= 0
+    ia = np.maximum(a, 0)
+    xa = values[ia]
+    vaa = cov[ia, ia]
+    if kind == "value":
+        p = est
+        with np.errstate(divide="ignore", invalid="ignore"):
+            centre = np.log(p) - np.log1p(-p)
+            half = z * np.sqrt(vaa) / (p * (1.0 - p))
+            lo = 1.0 / (1.0 + np.exp(-(centre - half)))
+            hi = 1.0 / (1.0 + np.exp(-(centre + half)))
+        ok = ok & (p > 0) & (p < 1) & (vaa >= 0)
+        # zero variance: the degenerate interval (p, p)
+        lo = np.where(vaa == 0, p, lo)
+        hi = np.where(vaa == 0, p, hi)
+    else:
+        if b is None:
+            raise ValueError("a difference or ratio needs two indices")
+        b = np.asarray(b)
+        ok = ok & (b >= 0)
+        ib = np.maximum(b, 0)
+        xb = values[ib]
+        vbb = cov[ib, ib]
+        vab = cov[ia, ib]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if kind == "difference":
+                sd = np.sqrt(vaa + vbb - 2.0 * vab)
+                lo, hi = est - z * sd, est + z * sd
+            elif kind == "ratio":
+                sd = np.sqrt(vaa / xa**2 + vbb / xb**2 - 2.0 * vab / (xa * xb))
+                lo, hi = est * np.exp(-z * sd), est * np.exp(z * sd)
+                ok = ok & (xa > 0) & (xb > 0) & (est > 0)
+            else:
+                raise ValueError(f"unknown kind {kind!r}")
+        ok = ok & np.isfinite(sd)
+    ok = ok & np.isfinite(est) & np.isfinite(lo) & np.isfinite(hi)
+    return np.where(ok, lo, np.nan), np.where(ok, hi, np.nan)

@@ -7,6 +7,11 @@ absolute difference from, smallest ratio to, the whole sample), and ``*_ci`` var
 ``method="to_reference"`` (each group minus / over a reference group), small-cell suppression,
 reasons for undefined values and tidy frames.
 
+Point estimates equal fairlearn's. Intervals differ on purpose for the summaries: ``max - min``
+(``min / max``, ``group_min``, ``group_max``, the gaps to the whole sample) keep the groups that
+are extreme in the full data fixed in every bootstrap replicate, rather than re-selecting them,
+so the interval is centred on the estimate (see :meth:`GroupMetricFrame.difference_ci`).
+
 Suppressed groups are shown as NaN with status ``"suppressed"`` and are left out of every
 comparison (min, max, differences, ratios); their size is not printed.
 """
@@ -15,13 +20,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from ._intervals import MAX_UNDEFINED, bca_interval, percentile_interval
+from ._intervals import MAX_UNDEFINED, bca_interval, percentile_interval, wald_limits
 
 Method = Literal["between_groups", "to_overall", "to_reference"]
 
@@ -55,7 +60,11 @@ class GroupMetricFrame:
     Built by :func:`assess.fairness.fairness_report` (one frame per grouping); it can also be
     built directly from arrays. ``estimates`` is (groups x metrics); ``replicates`` (optional) is
     (bootstrap replicates x groups x metrics) and gives every quantity a confidence interval by
-    applying the same computation to each replicate.
+    applying the same computation to each replicate. ``wald_covariance`` (optional) maps a
+    metric to the (G+1, G+1) covariance of its group estimates and (last) whole-sample estimate,
+    e.g. infinitesimal-jackknife covariances of Harrell's C; that metric then gets Wald intervals
+    (logit scale for values, plain for differences, log scale by the delta method for ratios)
+    instead of bootstrap ones, and its ``ci_method`` says so (:meth:`interval_method`).
 
     Example
     -------
@@ -88,6 +97,7 @@ class GroupMetricFrame:
         confidence_level: float = 0.95,
         ci_method: str = "percentile",
         max_undefined: float = MAX_UNDEFINED,
+        wald_covariance: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         self.grouping = grouping
         self.groups = tuple(str(g) for g in groups)
@@ -127,6 +137,14 @@ class GroupMetricFrame:
         self.confidence_level = confidence_level
         self.ci_method = ci_method
         self.max_undefined = max_undefined
+        self._wald: dict[int, np.ndarray] = {}
+        for metric, cov in (wald_covariance or {}).items():
+            if metric not in self.metrics:
+                raise ValueError(f"wald_covariance given for {metric!r}, which is not a metric of this frame")
+            cov = np.asarray(cov, dtype=float)
+            if cov.shape != (g + 1, g + 1):
+                raise ValueError(f"wald_covariance[{metric!r}] must be ({g + 1}, {g + 1}) (groups, then the whole sample)")
+            self._wald[self.metrics.index(metric)] = cov
 
     # ------------------------------------------------------------------ basics
 
@@ -149,8 +167,16 @@ class GroupMetricFrame:
 
     @property
     def has_ci(self) -> bool:
-        """Whether bootstrap replicates (hence intervals) are available."""
-        return self._rep is not None
+        """Whether intervals are available (bootstrap replicates, or Wald covariances)."""
+        return self._rep is not None or bool(self._wald)
+
+    def interval_method(self, metric: str, kind: str = "group") -> str | None:
+        """How the interval of ``metric`` is computed: the bootstrap ``ci_method``, or for
+        metrics given a ``wald_covariance`` ``"ij-wald-logit"`` (a value), ``"ij-wald"`` (a
+        difference) or ``"ij-wald-log-ratio"`` (a ratio, delta method on the log scale)."""
+        if self.metrics.index(metric) in self._wald:
+            return {"difference": "ij-wald", "ratio": "ij-wald-log-ratio"}.get(kind, "ij-wald-logit")
+        return self.ci_method if self._rep is not None else None
 
     def _ref_index(self) -> int:
         if self.reference is None:
@@ -159,33 +185,85 @@ class GroupMetricFrame:
 
     # ------------------------------------------------------------------ aggregation
 
-    def _agg(self, vals: np.ndarray, overall: np.ndarray | None, what: str, method: Method) -> np.ndarray:
-        """Apply a comparison to values (..., G, M) (overall (..., M)); returns (..., M) or (..., G, M)."""
+    def _fixed(self, what: str, method: Method) -> tuple[np.ndarray, np.ndarray | None]:
+        """Which estimates a comparison combines, fixed from the full-data estimates.
+
+        Returns index arrays ``(a, b)`` into the "extended" group axis (the G groups, then the
+        whole sample at index G): a difference is ``x[a] - x[b]``, a ratio ``x[a] / x[b]`` and a
+        single value ``x[a]`` (``b`` is None). Shapes are (M,) or (G, M); -1 marks "undefined".
+
+        ``between_groups`` compares the two groups that are highest and lowest *in the full
+        data*, and ``to_overall`` the group furthest from the whole sample in the full data, in
+        every bootstrap replicate too. Re-selecting the extreme groups in each replicate (as
+        fairlearn does) bootstraps a range, which is biased upwards when groups are close, so its
+        percentile interval can exclude the estimate; the fixed pair's signed difference has an
+        unbiased bootstrap distribution centred on the estimate. Point estimates are unchanged
+        (highest minus lowest is the fixed pair's difference in the full data).
+        """
+        g, m = self._est.shape
+        cols = np.arange(m)
+        est = self._est
+
+        def arg(fn, x: np.ndarray) -> np.ndarray:
+            ok = np.isfinite(x).any(axis=0)
+            safe = np.where(np.isfinite(x), x, np.inf if fn is np.argmin else -np.inf)
+            return np.where(ok, fn(safe, axis=0), -1)
+
+        if what == "group" or (what in ("difference", "ratio") and method == "to_reference"):
+            a = np.broadcast_to(np.arange(g)[:, None], (g, m))
+            if what == "group":
+                return a, None
+            return a, np.full((g, m), self._ref_index(), dtype=np.int64)
+        if what == "overall":
+            return np.full(m, g, dtype=np.int64), None
+        hi, lo = arg(np.argmax, est), arg(np.argmin, est)
         if what == "min":
-            return _nanagg(np.nanmin, vals, -2)
+            return lo, None
         if what == "max":
-            return _nanagg(np.nanmax, vals, -2)
-        signed = np.array([m in SIGNED_METRICS for m in self.metrics])
-        if what == "difference":
-            if method == "between_groups":
-                return _nanagg(np.nanmax, vals, -2) - _nanagg(np.nanmin, vals, -2)
-            if method == "to_overall":
-                return _nanagg(np.nanmax, np.abs(vals - overall[..., None, :]), -2)
-            if method == "to_reference":
-                r = self._ref_index()
-                return vals - vals[..., r : r + 1, :]
-        if what == "ratio":
-            if method == "between_groups":
-                out = _div(_nanagg(np.nanmin, vals, -2), _nanagg(np.nanmax, vals, -2))
-            elif method == "to_overall":
-                out = _nanagg(np.nanmin, _ratio_sub_one(_div(vals, overall[..., None, :])), -2)
-            elif method == "to_reference":
-                r = self._ref_index()
-                out = _div(vals, vals[..., r : r + 1, :])
+            return hi, None
+        if method == "between_groups":
+            if what == "difference":
+                return hi, lo
+            if what == "ratio":
+                return lo, hi
+        elif method == "to_overall":
+            if what == "difference":
+                gap = est - self._overall
+                far = arg(np.argmax, np.abs(gap))
+                above = gap[np.maximum(far, 0), cols] >= 0
+            elif what == "ratio":
+                rel = _div(est, self._overall[None, :])
+                far = arg(np.argmin, _ratio_sub_one(rel))
+                above = ~(rel[np.maximum(far, 0), cols] > 1)  # group / overall when it is <= 1
             else:
-                raise ValueError(f"unknown method {method!r}")
-            return np.where(signed, np.nan, out)
-        raise ValueError(f"unknown method {method!r}; use 'between_groups', 'to_overall' or 'to_reference'")
+                raise ValueError(f"unknown comparison {what!r}")
+            overall = np.full(m, g, dtype=np.int64)
+            a = np.where(far < 0, -1, np.where(above, far, overall))
+            b = np.where(far < 0, -1, np.where(above, overall, far))
+            return a, b
+        else:
+            raise ValueError(f"unknown method {method!r}; use 'between_groups', 'to_overall' or 'to_reference'")
+        raise ValueError(f"unknown comparison {what!r}")
+
+    def _agg(self, vals: np.ndarray, overall: np.ndarray | None, what: str, method: Method) -> np.ndarray:
+        """Apply a comparison to values (..., G, M) (overall (..., M)); returns (..., M) or (..., G, M).
+        The groups compared are fixed from the full-data estimates (see :meth:`_fixed`)."""
+        if overall is None:
+            overall = np.full(vals.shape[:-2] + vals.shape[-1:], np.nan)
+        ext = np.concatenate([vals, overall[..., None, :]], axis=-2)
+        a, b = self._fixed(what, method)
+        cols = np.arange(ext.shape[-1])
+
+        def take(idx: np.ndarray) -> np.ndarray:
+            out = ext[..., np.maximum(idx, 0), cols]
+            return np.where(idx >= 0, out, np.nan)
+
+        if b is None:
+            return take(a)
+        if what == "difference":
+            return np.where((a >= 0) & (b >= 0), take(a) - take(b), np.nan)
+        signed = np.array([m in SIGNED_METRICS for m in self.metrics])
+        return np.where(signed, np.nan, _div(take(a), take(b)))
 
     def _shape(self, arr: np.ndarray) -> pd.Series | pd.DataFrame:
         if arr.ndim == 1:
@@ -200,25 +278,32 @@ class GroupMetricFrame:
         return self._shape(lo), self._shape(hi)
 
     def _limits(self, what: str, method: Method) -> tuple[np.ndarray, np.ndarray]:
-        if self._rep is None:
+        if not self.has_ci:
             raise ValueError("no bootstrap replicates: build the report with n_boot > 0 for confidence intervals")
-        rep_overall = self._rep_overall if self._rep_overall is not None else np.full(self._rep.shape[::2], np.nan)
-        if what == "group":
-            rep, est = self._rep, self._est
-        elif what == "overall":
-            rep, est = rep_overall, self._overall
-        else:
-            rep = self._agg(self._rep, rep_overall, what, method)
+        lo, hi = self._boot_limits(what, method)
+        if self._wald:
+            a, b = self._fixed(what, method)
             est = self._agg(self._est, self._overall, what, method)
+            ext = np.vstack([self._est, self._overall[None, :]])
+            for mi, cov in self._wald.items():
+                wl, wh = wald_limits(ext[:, mi], cov, a[..., mi], None if b is None else b[..., mi], est[..., mi],
+                                     "ratio" if what == "ratio" else ("difference" if b is not None else "value"),
+                                     self.confidence_level)
+                lo[..., mi], hi[..., mi] = wl, wh
+        return lo, hi
+
+    def _boot_limits(self, what: str, method: Method) -> tuple[np.ndarray, np.ndarray]:
+        shape = self._agg(self._est, self._overall, what, method).shape
+        if self._rep is None:
+            return np.full(shape, np.nan), np.full(shape, np.nan)
+        rep_overall = self._rep_overall if self._rep_overall is not None else np.full(self._rep.shape[::2], np.nan)
+        rep = self._agg(self._rep, rep_overall, what, method)
+        est = self._agg(self._est, self._overall, what, method)
         if self.ci_method == "bca":
             if self._jk is None or self._jk_w is None:
                 raise ValueError("BCa intervals need jackknife values")
-            if what == "group":
-                jk = self._jk
-            elif what == "overall":
-                jk = self._jk_overall
-            else:
-                jk = self._agg(self._jk, self._jk_overall, what, method)
+            jk_overall = self._jk_overall if self._jk_overall is not None else np.full(self._jk.shape[::2], np.nan)
+            jk = self._agg(self._jk, jk_overall, what, method)
             return bca_interval(rep, est, jk, self._jk_w, self.confidence_level, self.max_undefined, self._jk_strata)
         return percentile_interval(rep, self.confidence_level, self.max_undefined)
 
@@ -242,32 +327,45 @@ class GroupMetricFrame:
         return self._point("ratio", method)
 
     def by_group_ci(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(lower, upper) bootstrap limits of :attr:`by_group`."""
+        """(lower, upper) limits of :attr:`by_group` (bootstrap, or Wald for metrics given a
+        ``wald_covariance``)."""
         lo, hi = self._limits("group", "between_groups")
         return self._shape(lo), self._shape(hi)
 
     def overall_ci(self) -> tuple[pd.Series, pd.Series]:
-        """(lower, upper) bootstrap limits of :attr:`overall`."""
+        """(lower, upper) limits of :attr:`overall`."""
         lo, hi = self._limits("overall", "between_groups")
         return self._shape(lo), self._shape(hi)
 
     def group_min_ci(self) -> tuple[pd.Series, pd.Series]:
-        """(lower, upper) bootstrap limits of :meth:`group_min` (recomputed per replicate)."""
+        """(lower, upper) limits of :meth:`group_min`: the interval of the group that is lowest
+        in the full data (not the minimum re-selected in each replicate, which is biased down)."""
         return self._interval("min")
 
     def group_max_ci(self) -> tuple[pd.Series, pd.Series]:
-        """(lower, upper) bootstrap limits of :meth:`group_max` (recomputed per replicate)."""
+        """(lower, upper) limits of :meth:`group_max`: the interval of the group that is highest
+        in the full data."""
         return self._interval("max")
 
     def difference_ci(self, method: Method = "between_groups") -> tuple[pd.Series | pd.DataFrame, pd.Series | pd.DataFrame]:
-        """(lower, upper) bootstrap limits of :meth:`difference`, recomputed in each replicate as
-        fairlearn does. For ``between_groups`` the highest and lowest groups may change between
-        replicates; when groups are close the range is biased upwards and its percentile interval
-        can exclude the estimate (prefer ``to_reference`` comparisons, or BCa)."""
+        """(lower, upper) limits of :meth:`difference`.
+
+        ``between_groups``: the estimate (max - min) is the signed difference between the two
+        groups that are highest and lowest in the full data, and its interval is the bootstrap
+        interval of that same pair's difference (the pair is not re-selected in each replicate).
+        fairlearn instead recomputes max - min in every replicate; that bootstraps a range, which
+        is biased upwards when groups are close, so its percentile interval can exclude the
+        estimate. The fixed pair's difference has an unbiased bootstrap distribution centred on
+        the estimate; with two groups it is the interval of their absolute difference. The
+        interval does not allow for the pair having been chosen as the most different one (with
+        many groups, prefer the pre-specified ``to_reference`` comparisons). ``to_overall``
+        likewise fixes the group furthest from the whole sample, with the sign it has in the full
+        data. Metrics given a ``wald_covariance`` get Wald intervals of the same fixed pair."""
         return self._interval("difference", method)
 
     def ratio_ci(self, method: Method = "between_groups") -> tuple[pd.Series | pd.DataFrame, pd.Series | pd.DataFrame]:
-        """(lower, upper) bootstrap limits of :meth:`ratio`."""
+        """(lower, upper) limits of :meth:`ratio`; groups fixed from the full data as in
+        :meth:`difference_ci` (``min / max`` is the lowest over the highest group)."""
         return self._interval("ratio", method)
 
     # ------------------------------------------------------------------ tidy output
@@ -281,7 +379,7 @@ class GroupMetricFrame:
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy frame: one row per (group, metric) plus the whole sample (group ``"(all)"``)."""
-        has = self._rep is not None
+        has = self.has_ci
         if has:
             lo, hi = self._limits("group", "between_groups")
             olo, ohi = self._limits("overall", "between_groups")
@@ -323,14 +421,18 @@ class GroupMetricFrame:
             )
         frame = pd.DataFrame(rows)
         frame["confidence_level"] = self.confidence_level if has else math.nan
-        frame["ci_method"] = self.ci_method if has else None
+        frame["ci_method"] = [self.interval_method(m) if has else None for m in frame["metric"]]
         return frame
 
     def comparisons_frame(self) -> pd.DataFrame:
         """Tidy frame of comparisons: each group against the reference (difference and ratio),
         highest minus lowest group (``max - min``, ``min / max``) and the largest gap to the
-        whole sample (``to_overall``), with bootstrap limits when available."""
-        has = self._rep is not None
+        whole sample (``to_overall``), with confidence limits when available.
+
+        ``max - min`` is the signed difference between the two groups that are highest and
+        lowest in the full data (named in ``group`` and ``versus``), and its interval is that
+        same difference's in every replicate (see :meth:`difference_ci`)."""
+        has = self.has_ci
         rows: list[dict] = []
         unsup = ~self.suppressed
 
@@ -353,14 +455,20 @@ class GroupMetricFrame:
         def summary(kind, method, est, lo, hi):
             label = {"between_groups": "max - min" if kind == "difference" else "min / max",
                      "to_overall": "largest gap to overall" if kind == "difference" else "smallest ratio to overall"}[method]
-            vals = np.where(unsup[:, None], self._est, np.nan)
+            # the groups compared, fixed from the full data: (highest, lowest) for max - min and
+            # min / max (group holds the highest, versus the lowest, for both), (furthest group,
+            # whole sample) for the gaps to the whole sample
+            a, b = self._fixed(kind, method)
+            names = (*self.groups, OVERALL)
             for mi, metric in enumerate(self.metrics):
-                col = vals[:, mi]
-                hi_g = lo_g = None
-                if method == "between_groups" and np.isfinite(col).any():
-                    hi_g = self.groups[int(np.nanargmax(col))]
-                    lo_g = self.groups[int(np.nanargmin(col))]
-                rows.append(self._crow(metric, kind, label, hi_g, lo_g, est[mi],
+                first, second = int(a[mi]), int(b[mi])
+                if method == "between_groups" and kind == "ratio":
+                    first, second = second, first
+                if method == "to_overall" and first == len(self.groups):
+                    first, second = second, first
+                g1 = names[first] if first >= 0 else None
+                g2 = names[second] if second >= 0 else None
+                rows.append(self._crow(metric, kind, label, g1, g2, est[mi],
                                        None if lo is None else lo[mi], None if hi is None else hi[mi]))
 
         if self.reference is not None and unsup.sum() > 1:
@@ -373,7 +481,7 @@ class GroupMetricFrame:
         frame = pd.DataFrame(rows, columns=["grouping", "metric", "kind", "comparison", "group", "versus",
                                             "estimate", "lower", "upper", "status", "reason"])
         frame["confidence_level"] = self.confidence_level if has else math.nan
-        frame["ci_method"] = self.ci_method if has else None
+        frame["ci_method"] = [self.interval_method(m, k) if has else None for m, k in zip(frame["metric"], frame["kind"], strict=True)]
         return frame
 
     def _crow(self, metric, kind, comparison, group, versus, est, lo, hi) -> dict:

@@ -46,22 +46,17 @@ def _gap_lines(frame: GroupMetricFrame, metrics: Sequence[str]) -> list[str]:
         if row.empty or not np.isfinite(row["estimate"].iloc[0]):
             continue
         r = row.iloc[0]
-        ci = f" ({r['lower']:.3f} to {r['upper']:.3f})" if np.isfinite(r["lower"]) else ""
-        out.append(f"  {m}: highest - lowest = {r['estimate']:.3f}{ci} [{r['group']} vs {r['versus']}]")
+        ci = ""
+        if np.isfinite(r["lower"]):
+            how = f"; {r['ci_method']}" if str(r["ci_method"]).startswith("ij") else ""
+            ci = f" ({r['lower']:.3f} to {r['upper']:.3f}{how})"
+        out.append(f"  {m}: highest - lowest = {r['estimate']:.3f}{ci} [{r['group']} minus {r['versus']}]")
     return out
 
 
-def _range_interval_excludes_estimate(report: FairnessReport) -> bool:
+def _many_groups_with_ci(report: FairnessReport) -> bool:
     frames = list(report.frames.values()) + list((report.horizon_frames or {}).values())
-    for frame in frames:
-        if not frame.has_ci or (~frame.suppressed).sum() < 2:
-            continue
-        est = frame.difference()
-        lo, hi = frame.difference_ci()
-        bad = (lo > est + 1e-12) | (hi < est - 1e-12)
-        if bool(bad.fillna(False).any()):
-            return True
-    return False
+    return any(f.has_ci and (~f.suppressed).sum() > 2 for f in frames)
 
 
 def _survival_text(surv: pd.DataFrame) -> str:
@@ -195,12 +190,14 @@ class FairnessReport:
         if self.survival is not None:
             lines.append("")
             lines.append(_survival_text(self.survival))
-        if _range_interval_excludes_estimate(self):
+        if _many_groups_with_ci(self):
             lines.append("")
             lines.append(
-                "  Note: 'highest - lowest' is recomputed in every bootstrap replicate (fairlearn's convention). When "
-                "groups are close, this range is biased upwards and its percentile interval can exclude the estimate; "
-                "use the comparisons with the reference group (report.comparisons) or ci_method='bca'."
+                "  Note: 'highest - lowest' is the difference between the two groups named, which are the highest and "
+                "lowest in these data; its interval is for that pair's difference (the pair is kept fixed in every "
+                "bootstrap replicate, which avoids the upward bias of re-selecting the extremes in each replicate). It does not allow for the pair "
+                "having been picked as the most different one: with several groups, give most weight to pre-specified "
+                "comparisons with the reference group (report.comparisons)."
             )
         lines.append("")
         lines.append("Chouldechova identity FPR = p/(1-p) * (1-PPV)/PPV * (1-FNR), per group:")
@@ -547,7 +544,12 @@ def fairness_report(
         report.horizon_frames = surv.frames
         report.identity = pd.concat([report.identity, surv.identity], ignore_index=True)
         if any(v["bootstrap_note"] for v in surv.c_index.values()):
-            notes.append("Harrell's C has no bootstrap interval here: " + next(v["bootstrap_note"] for v in surv.c_index.values() if v["bootstrap_note"]))
+            notes.append(
+                "Harrell's C intervals (per group, whole sample and comparisons) are infinitesimal-jackknife Wald "
+                "intervals, not bootstrap (" + next(v["bootstrap_note"] for v in surv.c_index.values() if v["bootstrap_note"])
+                + "): logit scale for C, plain for differences (groups are disjoint, so variances add), log scale "
+                "(delta method) for ratios; ci_method 'ij-wald*' in the tidy frames."
+            )
         notes.append(
             f"error rates at horizon {float(horizon):g} use inverse probability of censoring weights (censoring "
             "distribution estimated within each group); Harrell's C uses the whole follow-up."

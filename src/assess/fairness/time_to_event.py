@@ -425,6 +425,41 @@ def _statistic_dense(cells: _Cells, unit_maps: list[np.ndarray], horizon: float,
     return stat
 
 
+def harrell_influence(time: np.ndarray, event: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Per-row infinitesimal-jackknife influence of Harrell's C (original row order):
+    ``dfbeta_k / 2`` in the notation of :func:`assess.metrics.concordance.harrell_from_counts`,
+    so ``sum(influence**2)`` is the IJ variance that :func:`~assess.metrics.concordance.harrell_c`
+    reports (R ``survival::concordance``) and ``sum(infl_a * infl_b)`` the covariance of two C
+    estimates computed on overlapping rows (e.g. a group and the whole sample). All zeros when
+    there are no comparable pairs."""
+    from assess.metrics.concordance import pair_counts
+
+    pc = pair_counts(time, event.astype(bool), score, rows=True, early=False)
+    if pc.pairs <= 0:
+        return np.zeros(time.size)
+    somers = (pc.concordant - pc.discordant) / pc.pairs
+    conc = pc.row_concordant.astype(float)
+    disc = pc.row_discordant.astype(float)
+    dfb = (conc - disc) - somers * (conc + disc + pc.row_tied)
+    return pc.to_rows(dfb / (2.0 * float(pc.pairs)))
+
+
+def _c_covariance(time, event, score, row_group, n_groups, overall_influence) -> np.ndarray:
+    """(G+1, G+1) IJ covariance of the groups' Harrell's C and (last) the whole sample's.
+    Groups are disjoint, so their estimates are uncorrelated (their influences share no row);
+    each group is correlated with the whole sample it is part of."""
+    cov = np.zeros((n_groups + 1, n_groups + 1))
+    cov[-1, -1] = float(overall_influence @ overall_influence)
+    for gi in range(n_groups):
+        sel = np.flatnonzero(row_group == gi)
+        if sel.size == 0:
+            continue
+        infl = harrell_influence(time[sel], event[sel], score[sel])
+        cov[gi, gi] = float(infl @ infl)
+        cov[gi, -1] = cov[-1, gi] = float(infl @ overall_influence[sel])
+    return cov
+
+
 def _rates(conf: np.ndarray, flagged_n: np.ndarray, n: np.ndarray) -> np.ndarray:
     tp, fp, fn, tn = (conf[..., i] for i in range(4))
     vals = {
@@ -561,6 +596,10 @@ def survival_fairness(
     frames: dict[str, GroupMetricFrame] = {}
     c_index: dict[str, dict[str, Any]] = {}
     overall_c = harrell_c(time, ev, score, ci=None)
+    # without the batched bootstrap of C (grid too large), C gets infinitesimal-jackknife Wald
+    # intervals: per group, whole sample and every comparison (see GroupMetricFrame)
+    c_wald = bool(n_boot) and not c_boot
+    overall_infl = harrell_influence(time, ev, score) if c_wald else None
     c_rep = None
     if rep is not None and c_boot:
         c_rep = _div(rep["c_num"], rep["c_den"])
@@ -600,6 +639,9 @@ def survival_fairness(
             cro = c_rep[:, 0] if c_rep is not None else np.full(n_boot, np.nan)
             reps = np.concatenate([cr[:, :, None], rates_rep[:, sl]], axis=2)
             reps_o = np.column_stack([cro, rates_rep[:, 0]])
+        wald = None
+        if c_wald:
+            wald = {"c_index": _c_covariance(time, ev, score, row_group, len(labels), overall_infl)}
         frames[name] = GroupMetricFrame(
             grouping=f"{name} (survival, horizon {horizon:g})",
             groups=labels,
@@ -615,9 +657,12 @@ def survival_fairness(
             replicates=reps,
             overall_replicates=reps_o,
             confidence_level=confidence_level,
+            wald_covariance=wald,
         )
         c_index[name] = {
-            "bootstrap_note": None if c_boot else "too many distinct event times x score levels for the batched bootstrap",
+            "bootstrap_note": None if c_boot or not n_boot else (
+                "too many distinct event times x score levels for the batched bootstrap"),
+            "ci_method": "ij-wald" if c_wald else ("percentile" if n_boot else None),
         }
     error_rates = pd.concat([f.to_frame() for f in frames.values()], ignore_index=True) if frames else pd.DataFrame()
     comparisons = pd.concat([f.comparisons_frame() for f in frames.values()], ignore_index=True) if frames else pd.DataFrame()
