@@ -14,6 +14,7 @@ from assess.metrics.bootstrap import (
     bca_levels,
     bootstrap,
     bootstrap_counts,
+    bootstrap_weights,
     jackknife_acceleration,
 )
 from assess.metrics.tables import ScoreOutcomeTable
@@ -204,3 +205,46 @@ def test_input_validation():
         bootstrap_counts(lambda c: c.sum(axis=1), np.array([1.5, 2]))
     with pytest.raises(ValueError, match="jackknife"):
         bootstrap(np.mean, np.ones(30_000), n_boot=2, ci="bca")
+
+
+@pytest.mark.parametrize("stratified", [False, True])
+@pytest.mark.parametrize("ci", ["percentile", "bca"])
+def test_weights_draw_exactly_the_row_bootstrap_replicates(rng, stratified, ci):
+    """Same seed => the case-weight bootstrap sees the very resamples of the row bootstrap."""
+    n = 240
+    x = rng.normal(size=n)
+    strata = (rng.random(n) < 0.3).astype(int) if stratified else None
+    order = rng.permutation(n)  # columns of the weights in a different order than the rows
+    xo = x[order]
+
+    def weighted_mean(w):
+        return w @ xo / w.sum(axis=1)
+
+    rows = bootstrap(np.mean, x, n_boot=130, seed=11, strata=strata, ci=ci)
+    for jobs in (1, 2):
+        wts = bootstrap_weights(
+            weighted_mean,
+            n,
+            n_boot=130,
+            seed=11,
+            strata=strata,
+            ci=ci,
+            n_jobs=jobs,
+            order=order,
+            max_batch_cells=7 * n,
+        )
+        np.testing.assert_allclose(wts.replicates, rows.replicates, rtol=0, atol=1e-13)
+        assert wts.lower == pytest.approx(rows.lower, abs=1e-13)
+        assert wts.upper == pytest.approx(rows.upper, abs=1e-13)
+        assert wts.resampling == rows.resampling
+        if ci == "bca":  # brute-force jackknife through zero weights == np.delete jackknife
+            assert wts.acceleration == pytest.approx(rows.acceleration, abs=1e-12)
+
+
+def test_weights_input_validation():
+    with pytest.raises(ValueError, match="permutation"):
+        bootstrap_weights(lambda w: w.sum(axis=1), 5, order=[0, 1, 2, 3, 3])
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        bootstrap_weights(lambda w: w.sum(axis=1), 1)
+    with pytest.raises(ValueError, match="jackknife"):
+        bootstrap_weights(lambda w: w.sum(axis=1), 20_001, n_boot=2, ci="bca")

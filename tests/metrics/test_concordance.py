@@ -357,3 +357,97 @@ def test_empty_and_eventless_tables():
     assert math.isnan(r.estimate) and "no events" in r.reason
     r = SurvivalTable.empty().update([1, 2, 3], [1, 0, 1], [1, 2, 2]).finalize()
     assert r.estimate == harrell_c([1, 2, 3], [1, 0, 1], [1, 2, 2], method="sort").estimate
+
+
+# --------------------------------------------------------------------------------------------
+# bootstrap on case weights (same replicates as the row bootstrap)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("trial", range(6))
+def test_uno_on_case_weights_equals_uno_on_resampled_rows(trial):
+    from assess.metrics.concordance import CensoringKM, _uno_compute, _uno_weighted_statistic
+
+    rng = np.random.default_rng(100 + trial)
+    n = int(rng.integers(20, 300))
+    t = rng.exponential(10, n)
+    if trial % 2:
+        t = np.ceil(t / 4)  # heavy ties in time
+    e = rng.random(n) < rng.uniform(0.2, 0.95)
+    s = rng.integers(0, [2, 6, 40][trial % 3], n).astype(float)
+    tau = None if trial % 3 == 0 else float(np.quantile(t, 0.7))
+    km = CensoringKM.fit(rng.exponential(12, 400), rng.random(400) < 0.5) if trial == 4 else None
+    for block in (1, 3, 32):  # block size must not change the numbers
+        stat, order = _uno_weighted_statistic(t, e, s, tau, km, block)
+        idx = [rng.integers(0, n, n) for _ in range(10)] + [np.arange(n)]
+        counts = np.array([np.bincount(i, minlength=n) for i in idx], dtype=np.float32)
+        got = stat(counts[:, order])
+        ref = np.array([_uno_compute(t[i], e[i], s[i], tau, km, "sort").estimate for i in idx])
+        assert np.array_equal(np.isnan(got), np.isnan(ref))
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+
+
+def test_uno_case_weights_flag_zero_censoring_survival():
+    """A replicate whose censoring survival drops to 0 at a used event time is undefined."""
+    from assess.metrics.concordance import _uno_compute, _uno_weighted_statistic
+
+    t = np.array([1.0, 2, 3, 4, 4])
+    e = np.array([1, 0, 1, 1, 0], dtype=bool)
+    s = np.array([3.0, 1, 2, 0, 1])
+    stat, order = _uno_weighted_statistic(t, e, s, None, None)
+    counts = np.array([[1, 1, 1, 1, 1], [1, 0, 1, 1, 2], [2, 1, 0, 2, 0]], dtype=np.float32)
+    got = stat(counts[:, order])
+    rows = [np.repeat(np.arange(5), c.astype(int)) for c in counts]
+    ref = [_uno_compute(t[i], e[i], s[i], None, None, "sort").estimate for i in rows]
+    assert np.array_equal(np.isnan(got), np.isnan(ref))
+    np.testing.assert_allclose(got, ref, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("strata", "how"), [(None, "percentile"), ("event", "bca"), ("groups", "percentile")]
+)
+def test_uno_bootstrap_on_case_weights_equals_row_bootstrap(
+    rng, make_survival, monkeypatch, strata, how
+):
+    import assess.metrics.concordance as conc
+
+    t, e, s = make_survival(rng, 400, levels=12, time_levels=None)
+    t = np.round(t, 2)
+    if strata == "groups":
+        strata = rng.integers(0, 3, t.size)
+    tau = float(np.quantile(t, 0.8))
+    kw = dict(tau=tau, n_boot=120, seed=9, strata=strata, bootstrap_method=how, method="sort")
+    fast = uno_c(t, e, s, **kw)
+    monkeypatch.setattr(conc, "WEIGHTED_MAX_MATRIX_CELLS", 0)  # too large: row bootstrap
+    assert uno_c(t, e, s, **kw).lower == pytest.approx(fast.lower, abs=1e-12)
+    monkeypatch.setattr(conc, "WEIGHTED_MAX_LEVELS", 0)  # forces the row bootstrap
+    slow = uno_c(t, e, s, **kw, n_jobs=2)
+    for field in ("estimate", "se", "lower", "upper"):
+        assert getattr(fast, field) == pytest.approx(getattr(slow, field), abs=1e-12)
+    assert fast.details["resampling"] == slow.details["resampling"]
+    if how == "bca":
+        assert fast.details["bca_acceleration"] == pytest.approx(
+            slow.details["bca_acceleration"], abs=1e-12
+        )
+
+
+@settings(max_examples=60, deadline=None)
+@given(surv, st.data())
+def test_uno_case_weights_equal_repeated_rows(data, draw):
+    """Property: integer case weights (zeros allowed) == the data set with rows repeated."""
+    from assess.metrics.concordance import _uno_compute, _uno_weighted_statistic
+
+    t, e, s = (np.array(data[0], float), np.array(data[1], bool), np.array(data[2], float))
+    n = t.size
+    w = np.array(draw.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)))
+    tau = draw.draw(st.sampled_from([None, 3.0]))
+    weighted = _uno_weighted_statistic(t, e, s, tau, None, block=draw.draw(st.sampled_from([1, 4])))
+    stat, order = weighted
+    got = stat(w[order][None, :].astype(np.float32))[0]
+    rows = np.repeat(np.arange(n), w)
+    ref = _uno_compute(t[rows], e[rows], s[rows], tau, None, "sort").estimate
+    if math.isnan(ref):
+        assert math.isnan(got)
+    else:
+        assert got == pytest.approx(ref, abs=1e-12)
+        assert 0.0 <= got <= 1.0

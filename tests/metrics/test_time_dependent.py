@@ -106,3 +106,54 @@ def test_bootstrap_intervals(rng, make_survival):
         assert ra.ci_method == "bootstrap-percentile"
         assert (ra.lower, ra.upper) == (rb.lower, rb.upper)
         assert ra.lower <= ra.estimate <= ra.upper
+
+
+@pytest.mark.parametrize("trial", range(6))
+def test_case_weight_statistic_equals_resampled_rows(trial):
+    from assess.metrics.concordance import dense_rank
+    from assess.metrics.time_dependent import _compute, _weighted_statistic
+
+    rng = np.random.default_rng(300 + trial)
+    n = int(rng.integers(10, 300))
+    t = rng.exponential(10, n)
+    if trial % 2:
+        t = np.ceil(t / 3)
+    e = rng.random(n) < rng.uniform(0.15, 0.95)
+    s = rng.integers(0, [2, 7, 30][trial % 3], n).astype(float)
+    h = np.unique(np.quantile(t, rng.uniform(0.05, 1.0, 1 + trial % 3)))
+    if trial == 2:
+        h = np.unique(np.r_[h, t.min() - 1, t.max() + 1])  # no cases / no controls
+    km = None
+    if trial == 3:
+        km = CensoringKM.fit(rng.exponential(8, 300), rng.random(300) < 0.5)
+    srank, lv = dense_rank(s)
+    stat, order = _weighted_statistic(t, e, srank, lv.size, h, km)
+    idx = [rng.integers(0, n, n) for _ in range(10)] + [np.arange(n)]
+    counts = np.array([np.bincount(i, minlength=n) for i in idx], dtype=np.float32)
+    got = stat(counts[:, order])
+    ref = []
+    for i in idx:
+        rb, lb = dense_rank(s[i])
+        kmb = km if km is not None else CensoringKM.fit(t[i], e[i])
+        a, _, _, m, _ = _compute(t[i], e[i], rb, lb.size, h, kmb)
+        ref.append(np.append(a, m))
+    ref = np.array(ref)
+    assert np.array_equal(np.isnan(got), np.isnan(ref))
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(("strata", "how"), [(None, "percentile"), ("event", "bca")])
+def test_bootstrap_on_case_weights_equals_row_bootstrap(
+    rng, make_survival, monkeypatch, strata, how
+):
+    import assess.metrics.time_dependent as td
+
+    t, e, s = make_survival(rng, 300, levels=9, time_levels=40)
+    h = _horizons(t, [0.3, 0.6])
+    kw = dict(ci="bootstrap", n_boot=100, seed=4, strata=strata, bootstrap_method=how)
+    fast = cumulative_dynamic_auc(t, e, s, h, **kw)
+    monkeypatch.setattr(td, "WEIGHTED_MAX_LEVELS", 0)  # forces the row bootstrap
+    slow = cumulative_dynamic_auc(t, e, s, h, **kw, n_jobs=2)
+    for a, b in zip([*fast, fast.mean_auc], [*slow, slow.mean_auc], strict=True):
+        for field in ("estimate", "se", "lower", "upper"):
+            assert getattr(a, field) == pytest.approx(getattr(b, field), abs=1e-12)

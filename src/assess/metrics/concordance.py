@@ -37,6 +37,15 @@ From these per-row counts follow the concordant / discordant / tied pair counts 
 When the score has few distinct values (integer instruments) the statistics are computed
 exactly from a time x score x status count table instead (see :mod:`assess.metrics.tables`);
 both paths give identical counts.
+
+Bootstrap of Uno's C on the sort path (continuous times, at most
+:data:`WEIGHTED_MAX_LEVELS` score levels): the row resamples of
+:func:`assess.metrics.bootstrap.bootstrap` are drawn unchanged but handed over as replicate
+counts (:func:`assess.metrics.bootstrap.bootstrap_weights`), and :class:`CaseWeightPairs`
+evaluates the IPCW pair sums for a batch of count vectors in one fixed time order (no re-sort
+per replicate). The replicates equal those of the row bootstrap up to floating-point rounding
+(tested to 1e-12); the censoring survival ``G`` is re-estimated from the counts exactly as on
+the resampled rows.
 """
 
 from __future__ import annotations
@@ -866,7 +875,10 @@ def uno_c(
     ci:
         ``"bootstrap"`` (default): bootstrap interval; when no separate training data are given
         ``G`` is re-estimated in every replicate, otherwise it is held fixed. ``None``: no
-        interval. There is no standard closed-form standard error for Uno's C.
+        interval. There is no standard closed-form standard error for Uno's C. Replicates
+        resample rows (within ``strata``: ``"event"`` or an array of labels); on the sort path
+        they are evaluated as case weights (see the module docstring), same numbers as
+        re-sorting each resample.
     method:
         ``"auto"`` / ``"sort"`` / ``"table"`` as in :func:`harrell_c`.
 
@@ -905,6 +917,28 @@ def uno_c(
             confidence_level=confidence_level,
             n_jobs=n_jobs,
             estimate=res.estimate,
+        )
+    elif (
+        _count_distinct(s, WEIGHTED_MAX_LEVELS) <= WEIGHTED_MAX_LEVELS
+        and (weighted := _uno_weighted_statistic(t, e, s, tau, km)) is not None
+    ):
+        # same replicates as the row bootstrap below, evaluated on replicate counts
+        from .bootstrap import bootstrap_weights
+
+        stat_w, order = weighted
+        boot = bootstrap_weights(
+            stat_w,
+            t.size,
+            n_boot=n_boot,
+            seed=seed,
+            strata=_row_strata(strata, e, "event"),
+            ci=bootstrap_method,
+            confidence_level=confidence_level,
+            n_jobs=n_jobs,
+            estimate=res.estimate,
+            order=order,
+            dtype=np.float32 if t.size < 2**22 else np.float64,
+            max_batch_cells=WEIGHTED_BATCH_CELLS,
         )
     else:
 
@@ -966,3 +1000,230 @@ def _uno_compute(
     return MetricResult(
         metric="uno_c", estimate=num / den, n=n, events=events, method=method, details=details
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Case-weight evaluation (bootstrap replicates as row counts)
+# --------------------------------------------------------------------------------------------
+
+#: Positions per block of :class:`CaseWeightPairs` (pairs inside a block by a small matrix
+#: product, pairs across blocks from per-block score-level histograms).
+WEIGHTED_BLOCK = 64
+#: Largest number of score levels for which bootstraps use the case-weight evaluators.
+WEIGHTED_MAX_LEVELS = 256
+#: Memory bound (replicates x rows) of one batch of case weights.
+WEIGHTED_BATCH_CELLS = 8_000_000
+#: Memory bound (floats) of the precomputed block matrices of :class:`CaseWeightPairs`
+#: (about n x (levels + keys per block)); larger problems use the row bootstrap.
+WEIGHTED_MAX_MATRIX_CELLS = 2**26
+
+
+class CaseWeightPairs:
+    """Comparable-pair sums of (time, event, score) for a batch of case-weight vectors.
+
+    Everything that does not depend on the weights (the time order, ranks, tied-time groups,
+    the small within-block comparison matrices) is computed once. For a batch of ``B`` weight
+    vectors given *positions-major* in the time order :attr:`seq` (``(n, B)``, e.g. bootstrap
+    replicate counts) :meth:`pair_sums` returns, for every "key" (distinct (tied-time group,
+    score level) of the rows in ``earlier``, which must be events), ``(keys, B)`` arrays
+
+    * ``weight``: the summed weight of the key's rows,
+    * ``score = sum_j c_j ([s_j < s_key] + [s_j == s_key] / 2)`` over the rows j comparable
+      with and later than the key's rows (``t_j > t``, or ``t_j == t`` and censored: the
+      comparable-pair rule of :func:`pair_counts`),
+    * ``pairs = sum_j c_j`` over the same rows,
+
+    and :meth:`censoring_survival` the reverse Kaplan-Meier censoring survival of the weighted
+    data at the keys' times. With all weights 1 the sums are the ``early_*`` counts of
+    :func:`pair_counts` summed by key; with integer weights they are the counts of the data set
+    that repeats row j ``c_j`` times (copies of one event are never comparable with each other,
+    as tied events are not).
+
+    Algorithm: positions are cut into blocks of ``block`` rows. Pairs whose later member lies in
+    the key's own block come from a small matrix product per block (one column per key); pairs
+    reaching into later blocks from per-block histograms of ``h(level)`` summed over later
+    blocks. Weighted sums of all rows at or after any position ("tails", which give the pair
+    totals and the censoring risk sets) come from a triangular product within the block plus
+    the block totals. Cost per weight vector O(n (block + levels / block)); no per-row loop.
+    """
+
+    def __init__(
+        self,
+        time: np.ndarray,
+        event: np.ndarray,
+        srank: np.ndarray,
+        levels: int,
+        earlier: np.ndarray,
+        block: int = WEIGHTED_BLOCK,
+    ) -> None:
+        n = time.size
+        K = max(int(levels), 1)
+        S = int(block)
+        self.n, self.K, self.S = n, K, S
+        # time ascending, events first at a tied time, score level ascending within a group
+        # (so the rows of one key are contiguous)
+        seq = np.lexsort((srank, ~event, time))
+        ts, es, rs = time[seq], event[seq], srank[seq].astype(np.int64)
+        self.seq = seq
+        tflag = np.ones(n, dtype=bool)
+        tflag[1:] = ts[1:] != ts[:-1]
+        tid = np.cumsum(tflag) - 1
+        self.times = ts[tflag]
+        gflag = tflag.copy()
+        gflag[1:] |= es[1:] != es[:-1]
+        gstarts = np.flatnonzero(gflag)
+        gends = np.append(gstarts[1:], n)
+        cens = ~es[gstarts]
+        # censored groups: start (their risk set is everything from there on) and end
+        self.c_start, self.c_end, self.c_tid = gstarts[cens], gends[cens], tid[gstarts[cens]]
+        q = _segment_ends(gflag) + 1 if n else np.zeros(0, dtype=np.int64)
+        upos = np.flatnonzero(earlier[seq])
+        code = q[upos] * K + rs[upos]
+        # keys are contiguous runs of positions (code is non-decreasing along upos)
+        new_key = np.r_[True, code[1:] != code[:-1]] if code.size else np.zeros(0, dtype=bool)
+        ukey = code[new_key]
+        self.key_first = upos[new_key]
+        last = np.append(np.flatnonzero(new_key)[1:], upos.size) - 1
+        self.key_end = upos[last] + 1 if upos.size else upos
+        kq = ukey // K
+        kl = ukey % K
+        self.key_q = kq
+        self.key_tid = tid[kq - 1] if kq.size else kq
+        self.key_cidx = np.searchsorted(self.c_tid, self.key_tid, side="right")
+        self.nkeys = ukey.size
+        nb = n // S + 1  # nb * S > n: position n (an empty tail) lies inside the padding
+        self.nb = nb
+        kb = kq // S
+        first = np.searchsorted(kb, np.arange(nb))
+        slot = np.arange(ukey.size) - first[kb]
+        R = int(slot.max()) + 1 if slot.size else 1
+        self.R = R
+        self.matrix_cells = nb * S * (R + K + 1)
+        if self.matrix_cells > WEIGHTED_MAX_MATRIX_CELLS:
+            return  # too large: callers check fits() and use the row bootstrap
+        dtype = np.float32 if n < 2**22 else np.float64
+        self.dtype = dtype
+        rs_pad = np.full(nb * S, K, dtype=np.int64)
+        rs_pad[:n] = rs
+        # per block, one row per key whose first comparable position is in the block:
+        # h(key level, level) at the block's positions from that first position on
+        pos = kb[:, None] * S + np.arange(S)
+        lv = rs_pad[pos]
+        h = (lv < kl[:, None]).astype(dtype) + dtype(0.5) * (lv == kl[:, None])
+        h *= pos >= kq[:, None]
+        Mk = np.zeros((nb, R, S), dtype=dtype)
+        Mk[kb, slot] = h
+        self.M_keys = Mk
+        # per block: h(k, level) summed over the block for every level k, and the block total
+        blk = rs_pad.reshape(nb, S)[:, None, :]
+        lev = np.arange(K)[None, :, None]
+        Mh = np.ones((nb, K + 1, S), dtype=dtype)
+        Mh[:, :K] = (blk < lev).astype(dtype) + dtype(0.5) * (blk == lev)
+        Mh *= (np.arange(nb * S) < n).reshape(nb, 1, S)
+        self.M_hist = Mh
+        self.upper = np.triu(np.ones((S, S), dtype=dtype))  # within-block suffix sums
+        self.key_block, self.key_slot, self.key_level = kb, slot, kl
+
+    def fits(self) -> bool:
+        """Whether the precomputed matrices are within :data:`WEIGHTED_MAX_MATRIX_CELLS`."""
+        return self.matrix_cells <= WEIGHTED_MAX_MATRIX_CELLS
+
+    def blocks(self, counts: np.ndarray) -> np.ndarray:
+        """Time-ordered weights ``(B, n)`` transposed, padded and cut into blocks ``(nb, S, B)``."""
+        B, n = counts.shape
+        pad = np.zeros((self.nb * self.S, B), dtype=self.dtype)
+        pad[:n] = counts.T
+        return pad.reshape(self.nb, self.S, B)
+
+    def pair_sums(
+        self, blocks: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(weight, score, pairs, tails)`` for weights cut by :meth:`blocks`; ``tails[p]``
+        is the summed weight of positions ``>= p`` (``(nb * S, B)``)."""
+        nb, S, B = blocks.shape
+        K, R = self.K, self.R
+        hist = np.matmul(self.M_hist, blocks)  # (nb, K + 1, B)
+        suffix = np.zeros((nb + 1, K + 1, B), dtype=self.dtype)
+        for b in range(nb - 1, -1, -1):  # sums over later blocks (a loop over n / S blocks)
+            np.add(suffix[b + 1], hist[b], out=suffix[b])
+        tails = np.matmul(self.upper, blocks)  # within-block suffix sums, (nb, S, B)
+        tails += suffix[1:, K, None, :]
+        tails = tails.reshape(nb * S, B)
+        weight = tails[self.key_first] - tails[self.key_end]
+        within = np.matmul(self.M_keys, blocks).reshape(nb * R, B)
+        score = within[self.key_block * R + self.key_slot]
+        score += suffix.reshape((nb + 1) * (K + 1), B)[
+            (self.key_block + 1) * (K + 1) + self.key_level
+        ]
+        pairs = tails[self.key_q]
+        return weight, score, pairs, tails
+
+    def censoring_survival(self, tails: np.ndarray) -> np.ndarray:
+        """Reverse Kaplan-Meier censoring survival G at the keys' times, ``(keys, B)``.
+
+        Same arithmetic as :func:`assess.metrics._survival_core.censoring_survival` (events
+        leave the censoring risk set first, so the risk set of the censorings at a time is all
+        weight from their group on); times absent from a replicate contribute a factor of
+        exactly 1, so the values equal those of the resampled data set bit for bit.
+        """
+        risk = tails[self.c_start].astype(np.float64)
+        c = risk - tails[self.c_end]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(risk > 0, 1.0 - c / risk, 1.0)
+        surv = np.ones((factor.shape[0] + 1, factor.shape[1]))
+        np.cumprod(factor, axis=0, out=surv[1:])
+        return surv[self.key_cidx]
+
+
+def _uno_weighted_statistic(
+    t: np.ndarray,
+    e: np.ndarray,
+    s: np.ndarray,
+    tau: float | None,
+    km: CensoringKM | None,
+    block: int = WEIGHTED_BLOCK,
+):
+    """Uno's C as a function of a ``(B, n)`` batch of row weights (bootstrap counts).
+
+    Returns ``(statistic, order)``, or ``None`` when the precomputed matrices would be too
+    large (see :data:`WEIGHTED_MAX_MATRIX_CELLS`). The statistic takes the weights with column ``k`` belonging
+    to row ``order[k]`` (the time order, see :func:`assess.metrics.bootstrap.bootstrap_weights`).
+    Same numbers (to rounding) as :func:`_uno_compute` on the data set repeating row j ``c_j``
+    times; ``G`` re-estimated from the weights unless ``km`` (training data) is given.
+    """
+    srank, lv = dense_rank(s)
+    use = e & (t < tau) if tau is not None else e.copy()
+    cw = CaseWeightPairs(t, e, srank, lv.size, use, block)
+    if not cw.fits():
+        return None
+    fixed = None
+    if km is not None:
+        g = km.at(cw.times[cw.key_tid])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = 1.0 / g
+        fixed = np.where(g > 0, w * w, np.nan)[:, None]
+
+    def stat(counts: np.ndarray) -> np.ndarray:
+        B = counts.shape[0]
+        if cw.nkeys == 0:
+            return np.full(B, np.nan)
+        blocks = cw.blocks(counts)
+        weight, score, pairs, tails = cw.pair_sums(blocks)
+        present = weight > 0
+        if fixed is None:
+            G = cw.censoring_survival(tails)
+            bad = np.any(present & ~(G > 0), axis=0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                w = np.where(G > 0, 1.0 / G, 0.0)
+            w2 = w * w
+        else:
+            bad = np.any(present & ~np.isfinite(fixed), axis=0)
+            w2 = np.where(np.isfinite(fixed), fixed, 0.0)
+        a = weight * w2
+        num = np.einsum("kb,kb->b", a, score.astype(np.float64))
+        den = np.einsum("kb,kb->b", a, pairs.astype(np.float64))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = num / den
+        return np.where(bad | ~(den > 0), np.nan, out)
+
+    return stat, cw.seq

@@ -17,6 +17,9 @@ data over the horizons, ``sum AUC(t_k) (S(t_{k-1}) - S(t_k)) / (1 - S(t_K))`` wi
 
 Intervals are bootstrap intervals (``ci="bootstrap"``; there is no simple closed form). When no
 separate training data are given the censoring distribution is re-estimated in every replicate.
+With at most 256 score levels the row resamples are evaluated as case weights (replicate counts
+in one fixed time order, :func:`assess.metrics.bootstrap.bootstrap_weights`): the same
+replicates as re-sorting every resample, to rounding (tested to 1e-12).
 """
 
 from __future__ import annotations
@@ -32,7 +35,10 @@ import pandas as pd
 from ._result import MetricResult, _fmt, as_float_array, results_frame, undefined
 from ._survival_core import km_table
 from .concordance import (
+    WEIGHTED_BATCH_CELLS,
+    WEIGHTED_MAX_LEVELS,
     CensoringKM,
+    _count_distinct,
     _require_finite,
     check_survival_inputs,
     dense_rank,
@@ -159,6 +165,129 @@ def _compute(
     return aucs, reasons, details, float(np.sum(aucs * drop) / denom), None
 
 
+def _weighted_statistic(
+    t: np.ndarray,
+    e: np.ndarray,
+    srank: np.ndarray,
+    m: int,
+    horizons: np.ndarray,
+    km_fixed: CensoringKM | None,
+):
+    """AUC at every horizon and the mean AUC as a function of a ``(B, n)`` batch of row weights.
+
+    Returns ``(statistic, order)``; the statistic takes the weights with column ``k`` belonging
+    to row ``order[k]`` (time order) and returns ``(B, horizons + 1)``. Same numbers (to
+    rounding) as :func:`_compute` on the data set repeating row j ``c_j`` times: cases weighted
+    by ``c_j / G(T_j)``, controls by ``c_j``; ``G`` (unless ``km_fixed``) and the Kaplan-Meier
+    survival for the mean come from the summed weights per (time, status) group, where a time
+    absent from a replicate contributes a factor of exactly 1.
+    """
+    n = t.size
+    H = horizons.size
+    seq = np.lexsort((~e, t))  # time ascending, events first at a tied time
+    ts, es, rs = t[seq], e[seq], srank[seq].astype(np.int64)
+    tflag = np.ones(n, dtype=bool)
+    tflag[1:] = ts[1:] != ts[:-1]
+    tid = np.cumsum(tflag) - 1
+    gflag = tflag.copy()
+    gflag[1:] |= es[1:] != es[:-1]
+    gstarts = np.flatnonzero(gflag)
+    g_tid = tid[gstarts]
+    g_event = es[gstarts]
+    # position p is a control at horizon k when p >= cut[k]; a case when p < cut[k] and event
+    cut = np.searchsorted(ts, horizons, side="right")
+    seg = np.searchsorted(cut, np.arange(n), side="right")  # horizons with p >= cut
+    lo, hi = int(cut[0]), int(cut[-1])  # no control before lo, no case from hi on
+    ctrl_code = (seg[lo:] - 1) * m + rs[lo:]
+    evpos = np.flatnonzero(es[:hi])
+    ev_seg = seg[evpos]
+    case_code = ev_seg * m + rs[evpos]
+    cells = H * m
+    # the KM factors needed: groups starting before hi, plus the rest as one segment
+    sub = gstarts < hi
+    starts = np.append(gstarts[sub], hi) if hi < n else gstarts[sub]
+    cg = np.flatnonzero(sub & ~g_event)
+    eg = np.flatnonzero(sub & g_event)
+    ev_cidx = np.searchsorted(g_tid[cg], tid[evpos], side="right")
+    h_eidx = np.searchsorted(ts[gstarts[eg]], horizons, side="right")
+    if km_fixed is not None:
+        g = km_fixed.at(ts[evpos])
+        fixed_bad = ~(g > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fixed_inv = np.where(fixed_bad, 0.0, 1.0 / g)
+    flat_cache: dict[tuple[int, str], np.ndarray] = {}
+
+    def hist(code: np.ndarray, w: np.ndarray, name: str) -> np.ndarray:
+        B = w.shape[0]
+        key = (B, name)
+        if key not in flat_cache:  # bincount codes for a batch of B replicates, built once
+            flat_cache[key] = ((np.arange(B) * cells)[:, None] + code).ravel()
+        out = np.bincount(flat_cache[key], weights=w.ravel(), minlength=B * cells)
+        return out.reshape(B, H, m)
+
+    def km_parts(cs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weight of each needed (time, status) group and the weight at risk at its start."""
+        gsum = np.add.reduceat(cs, starts, axis=1) if starts.size else cs[:, :0]
+        tail = np.cumsum(gsum[:, ::-1], axis=1)[:, ::-1]
+        return gsum, tail
+
+    def product_limit(num: np.ndarray, risk: np.ndarray) -> np.ndarray:
+        num = num.astype(np.float64)
+        risk = risk.astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(risk > 0, 1.0 - num / risk, 1.0)
+        surv = np.ones((num.shape[0], num.shape[1] + 1))
+        np.cumprod(factor, axis=1, out=surv[:, 1:])
+        return surv
+
+    def stat(cs: np.ndarray) -> np.ndarray:
+        B = cs.shape[0]
+        gsum, tail = km_parts(cs)
+        cev = cs[:, evpos]
+        if km_fixed is None:
+            g = product_limit(gsum[:, cg], tail[:, cg])[:, ev_cidx]
+            ok = g > 0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                inv = 1.0 / g
+            if not ok.all():
+                inv = np.where(ok, inv, 0.0)
+                bad_ev = (cev > 0) & ~ok
+            else:
+                bad_ev = None
+        else:
+            inv = fixed_inv
+            bad_ev = (cev > 0) & fixed_bad if fixed_bad.any() else None
+        wcase = cev * inv
+        # per horizon k: controls are the positions from cut[k] on, cases the events before it
+        ctrl = np.cumsum(hist(ctrl_code, cs[:, lo:], "ctrl")[:, ::-1], axis=1)[:, ::-1]
+        case = np.cumsum(hist(case_code, wcase, "case"), axis=1)
+        below = np.cumsum(ctrl, axis=2) - ctrl
+        num = np.sum(case * (below + 0.5 * ctrl), axis=2)
+        n_ctrl = ctrl.sum(axis=2)
+        case_total = case.sum(axis=2)  # > 0 exactly when a case is present (weights >= 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            aucs = num / (case_total * n_ctrl)
+        undefined_ = ~(case_total > 0) | ~(n_ctrl > 0)
+        if bad_ev is not None and bad_ev.any():
+            seg_bad = np.zeros((B, H), dtype=bool)
+            for k in range(H):
+                seg_bad[:, k] = np.any(bad_ev[:, ev_seg == k], axis=1)
+            undefined_ |= np.logical_or.accumulate(seg_bad, axis=1)
+        aucs = np.where(undefined_, np.nan, aucs)
+        if H == 1:
+            return np.concatenate((aucs, aucs), axis=1)
+        surv = product_limit(gsum[:, eg], tail[:, eg])
+        sh = surv[:, h_eidx]
+        drop = -np.diff(np.concatenate((np.ones((B, 1)), sh), axis=1), axis=1)
+        denom = 1.0 - sh[:, -1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = np.sum(aucs * drop, axis=1) / denom
+        mean = np.where(np.isnan(aucs).any(axis=1) | ~(denom > 0), np.nan, mean)
+        return np.concatenate((aucs, mean[:, None]), axis=1)
+
+    return stat, seq
+
+
 def cumulative_dynamic_auc(
     time: Any,
     event: Any,
@@ -281,7 +410,7 @@ def cumulative_dynamic_auc(
     if ci is None or np.isnan(aucs).all():
         return TimeDependentAUC(tuple(results), mres)
 
-    from .bootstrap import attach_bootstrap, bootstrap
+    from .bootstrap import attach_bootstrap, bootstrap, bootstrap_weights
 
     def stat(tb: np.ndarray, eb: np.ndarray, sb: np.ndarray) -> np.ndarray:
         rb, lv = dense_rank(sb)
@@ -295,19 +424,37 @@ def cumulative_dynamic_auc(
         strata_arr = e.astype(np.int64)
     else:
         strata_arr = strata
-    boot = bootstrap(
-        stat,
-        t,
-        e,
-        s,
-        n_boot=n_boot,
-        seed=seed,
-        strata=strata_arr,
-        ci=bootstrap_method,
-        confidence_level=confidence_level,
-        n_jobs=n_jobs,
-        estimate=np.append(aucs, mean),
-    )
+    if _count_distinct(s, WEIGHTED_MAX_LEVELS) <= WEIGHTED_MAX_LEVELS:
+        # the same replicates as the row bootstrap, evaluated on replicate counts
+        stat_w, order = _weighted_statistic(t, e, srank, levels.size, horizons, km_fixed)
+        boot = bootstrap_weights(
+            stat_w,
+            n,
+            n_boot=n_boot,
+            seed=seed,
+            strata=strata_arr,
+            ci=bootstrap_method,
+            confidence_level=confidence_level,
+            n_jobs=n_jobs,
+            estimate=np.append(aucs, mean),
+            order=order,
+            dtype=np.float32 if n < 2**22 else np.float64,
+            max_batch_cells=WEIGHTED_BATCH_CELLS,
+        )
+    else:
+        boot = bootstrap(
+            stat,
+            t,
+            e,
+            s,
+            n_boot=n_boot,
+            seed=seed,
+            strata=strata_arr,
+            ci=bootstrap_method,
+            confidence_level=confidence_level,
+            n_jobs=n_jobs,
+            estimate=np.append(aucs, mean),
+        )
     results = [
         r if r.reason else attach_bootstrap(r, boot, component=k) for k, r in enumerate(results)
     ]
