@@ -618,3 +618,16 @@ def test_existing_yaml_file_says_what_is_wrong(tmp_path):
         existing_yaml_file(str(tmp_path), "suite")
     with pytest.raises(SpecError, match="expected a YAML scenario file .* got '.txt'"):
         existing_yaml_file(str(tmp_path / "s.txt"), "scenario")
+
+
+def test_model_at_walks_fields_lists_dicts_and_named_union_members():
+    from assess.harness.models import Suite
+    from assess.spec.loader import model_at
+    from assess.synthetic.scenario import Scenario
+
+    assert model_at(Suite, ()) is Suite
+    checks = model_at(Suite, ("checks", 0))
+    assert checks is not None and "metric" in checks.model_fields
+    assert model_at(Suite, ("checks", 0, "metric")) is None  # a string, not a model
+    assert model_at(Suite, ("no_such_field",)) is None
+    assert model_at(Scenario, ()) is Scenario

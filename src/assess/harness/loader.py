@@ -39,6 +39,7 @@ from assess.spec.loader import (
     data_path,
     display_path,
     existing_yaml_file,
+    model_at,
     named_yaml_file,
 )
 from assess.spec.models import format_path
@@ -211,45 +212,8 @@ def _describe(value: Any) -> str:
 
 
 def _model_at(loc: Sequence[Any]) -> type[BaseModel] | None:
-    """The model class whose field holds the last part of ``loc`` (None outside the models)."""
-    import types as _types
-    from typing import Annotated, Union, get_args, get_origin
-
-    def unwrap(tp: Any) -> Any:
-        while True:
-            o = get_origin(tp)
-            if o is Annotated:
-                tp = get_args(tp)[0]
-            elif o in (Union, _types.UnionType):
-                args = [a for a in get_args(tp) if a is not type(None)]
-                if len(args) != 1:
-                    return tp
-                tp = args[0]
-            else:
-                return tp
-
-    tp: Any = Suite
-    for part in loc:
-        tp = unwrap(tp)
-        origin = get_origin(tp)
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            f = tp.model_fields.get(part) if isinstance(part, str) else None
-            if f is None:
-                return None
-            tp = f.annotation
-        elif origin is list and isinstance(part, int):
-            tp = get_args(tp)[0]
-        elif origin is dict:
-            tp = get_args(tp)[1]
-        elif origin in (Union, _types.UnionType):
-            named = [m for m in map(unwrap, get_args(tp)) if getattr(m, "__name__", None) == part]
-            if not named:
-                return None
-            tp = named[0]
-        else:
-            return None
-    tp = unwrap(tp)
-    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+    """The suite model class whose field holds the last part of ``loc`` (None outside the models)."""
+    return model_at(Suite, loc)
 
 
 def _message(err: dict[str, Any]) -> str:

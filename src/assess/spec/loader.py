@@ -31,7 +31,7 @@ import json
 import os
 import re
 import types
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -56,6 +56,7 @@ __all__ = [
     "existing_yaml_file",
     "load_spec",
     "load_spec_text",
+    "model_at",
     "named_yaml_file",
     "spec_hash",
 ]
@@ -500,6 +501,37 @@ def _unwrap(tp: Any) -> Any:
                 tp = args[0]
                 continue
         return tp
+
+
+def model_at(root: type[BaseModel], loc: Sequence[Any]) -> type[BaseModel] | None:
+    """The pydantic model class whose fields hold a pydantic error ``loc`` below ``root``.
+
+    ``loc`` is walked through model fields, list/tuple indices, dict values and union members
+    named by class (pydantic's ``loc`` for plain unions); None where it leaves the models. Used
+    by the suite and scenario loaders to suggest field names.
+    """
+    tp: Any = root
+    for part in loc:
+        tp = _unwrap(tp)
+        origin = get_origin(tp)
+        if _is_model(tp):
+            field = tp.model_fields.get(part) if isinstance(part, str) else None
+            if field is None:
+                return None
+            tp = field.annotation
+        elif origin in (list, tuple) and isinstance(part, int):
+            tp = get_args(tp)[0]
+        elif origin is dict:
+            tp = get_args(tp)[1]
+        elif origin in (Union, types.UnionType):
+            named = [m for m in (_unwrap(a) for a in get_args(tp)) if getattr(m, "__name__", None) == part]
+            if not named:
+                return None
+            tp = named[0]
+        else:
+            return None
+    tp = _unwrap(tp)
+    return tp if _is_model(tp) else None
 
 
 def _is_model(tp: Any) -> bool:

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import difflib
 import os
-import types
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from assess.spec.errors import SpecError, SpecIssue
 from assess.spec.loader import (
@@ -28,6 +27,7 @@ from assess.spec.loader import (
     data_path,
     display_path,
     existing_yaml_file,
+    model_at,
     named_yaml_file,
 )
 from assess.spec.models import format_path
@@ -314,45 +314,9 @@ def _without_identity(data: dict[str, Any], smap: SourceMap) -> tuple[dict[str, 
 # --------------------------------------------------------------------------- validation messages
 
 
-def _unwrap(tp: Any) -> Any:
-    while True:
-        origin = get_origin(tp)
-        if origin is Annotated:
-            tp = get_args(tp)[0]
-        elif origin in (Union, types.UnionType):
-            args = [a for a in get_args(tp) if a is not type(None)]
-            if len(args) != 1:
-                return tp
-            tp = args[0]
-        else:
-            return tp
-
-
 def _model_at(loc: tuple) -> Any:
     """The pydantic model class at a pydantic ``loc`` (None if the path leaves the models)."""
-    tp: Any = Scenario
-    for part in loc:
-        tp = _unwrap(tp)
-        origin = get_origin(tp)
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            field = tp.model_fields.get(part) if isinstance(part, str) else None
-            if field is None:
-                return None
-            tp = field.annotation
-        elif origin in (list, tuple) and isinstance(part, int):
-            tp = get_args(tp)[0]
-        elif origin is dict:
-            tp = get_args(tp)[1]
-        elif origin in (Union, types.UnionType):
-            members = [_unwrap(a) for a in get_args(tp)]
-            named = [m for m in members if getattr(m, "__name__", None) == part]
-            if not named:
-                return None
-            tp = named[0]
-        else:
-            return None
-    tp = _unwrap(tp)
-    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+    return model_at(Scenario, loc)
 
 
 #: Names pydantic gives the members of the plain unions used by the scenario models.
