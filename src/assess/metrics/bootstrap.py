@@ -445,20 +445,8 @@ def bootstrap(
                     for i in range(n)
                 ]
             )
-        jk = np.asarray(jackknife, dtype=float).reshape(n, -1)
-        labels = None if strata is None else np.asarray(strata)
-        accel = np.array([jackknife_acceleration(jk[:, c], labels) for c in range(k)])
-    return _summarise(
-        est if est.ndim else float(est),
-        reps if k > 1 or est.ndim else reps[:, 0],
-        ci,
-        confidence_level,
-        accel,
-        n_boot=n_boot,
-        seed=seed_used,
-        resampling="rows" if groups is None else f"rows within {len(groups)} strata",
-        strata=None if groups is None else len(groups),
-    )
+        accel = _acceleration(jackknife, n, k, strata)
+    return _row_summary(est, reps, k, ci, confidence_level, accel, n_boot, seed_used, groups)
 
 
 def _row_sampler(
@@ -580,10 +568,30 @@ def bootstrap_weights(
                 w = np.ones((rows.size, n), dtype=dtype)
                 w[np.arange(rows.size), rows if column is None else column[rows]] = 0
                 jk[rows] = np.asarray(statistic(w), dtype=float).reshape(rows.size, k)
-        else:
-            jk = np.asarray(jackknife, dtype=float).reshape(n, -1)
-        labels = None if strata is None else np.asarray(strata)
-        accel = np.array([jackknife_acceleration(jk[:, c], labels) for c in range(k)])
+            jackknife = jk
+        accel = _acceleration(jackknife, n, k, strata)
+    return _row_summary(est, reps, k, ci, confidence_level, accel, n_boot, seed_used, groups)
+
+
+def _acceleration(jackknife: Any, n: int, k: int, strata: Any) -> np.ndarray:
+    """BCa acceleration of each of the ``k`` statistics from ``n`` leave-one-out values."""
+    jk = np.asarray(jackknife, dtype=float).reshape(n, -1)
+    labels = None if strata is None else np.asarray(strata)
+    return np.array([jackknife_acceleration(jk[:, c], labels) for c in range(k)])
+
+
+def _row_summary(
+    est: np.ndarray,
+    reps: np.ndarray,
+    k: int,
+    ci: str,
+    confidence_level: float,
+    accel: np.ndarray | None,
+    n_boot: int,
+    seed_used: Any,
+    groups: list[np.ndarray] | None,
+) -> BootstrapResult:
+    """The result of a row bootstrap (plain or as case counts): interval and provenance."""
     return _summarise(
         est if est.ndim else float(est),
         reps if k > 1 or est.ndim else reps[:, 0],
