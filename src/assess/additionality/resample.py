@@ -67,14 +67,6 @@ def weights_from_draws(idx: np.ndarray, n: int) -> np.ndarray:
     return np.bincount((idx + off).ravel(), minlength=b * n).reshape(b, n).astype(float)
 
 
-def cell_counts(idx: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
-    """``(b, k)`` counts of the drawn people in each cell (``codes[i]`` in 0..k-1, or -1 = none)."""
-    b = idx.shape[0]
-    c = codes[idx]
-    c = np.where(c < 0, k, c) + (np.arange(b, dtype=np.int64) * (k + 1))[:, None]
-    return np.bincount(c.ravel(), minlength=b * (k + 1)).reshape(b, k + 1)[:, :k].astype(float)
-
-
 def percentile_interval(reps: np.ndarray, confidence_level: float) -> tuple[float, float, float, int]:
     """``(lower, upper, se, failed)``: percentile interval and SD of the finite replicates."""
     z_value(confidence_level)
