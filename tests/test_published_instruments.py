@@ -1,5 +1,5 @@
-"""Tests of four instruments transcribed from published sources: ``corels-broward``,
-``compas-decile``, ``sfs98`` and ``psa``.
+"""Tests of three instruments transcribed from published sources: ``corels-broward``,
+``compas-decile`` and ``sfs98``.
 
 * every file validates (plain YAML 1.1 + pydantic, and the located loader), carries provenance,
   and its embedded test vectors pass (what ``assess lint`` runs);
@@ -11,8 +11,8 @@
   against the direct implementation;
 * ``compas-decile``: on ProPublica's ``compas-scores-two-years.csv`` the band equals the
   file's ``score_text`` for every row (and ``v_score_text`` for the violent decile);
-* ``sfs98`` and ``psa``: the engine equals a per-row implementation written here from the
-  rules stated in each spec's description (and the reference scorer) on random inputs.
+* ``sfs98``: the engine equals a per-row implementation written here from the rules stated
+  in the spec's description (and the reference scorer) on random inputs.
 
 Real data are read only from ``../shared/data`` (relative to the checkout), only the columns
 needed (never names or dates of birth); tests skip with a reason when the files are absent.
@@ -36,7 +36,7 @@ from assess.spec.models import InstrumentSpec
 ROOT = Path(__file__).resolve().parents[1]
 INSTRUMENT_DIR = ROOT / "instruments"
 DATA = ROOT.parent / "shared" / "data"
-NAMES = ["corels-broward", "compas-decile", "sfs98", "psa"]
+NAMES = ["corels-broward", "compas-decile", "sfs98"]
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -63,7 +63,7 @@ def test_file_validates_with_provenance_and_vectors(name, inst):
     assert plain == spec and spec.id == name
     assert spec.citations and spec.source and spec.licence
     # published only where the scoring was checked against its source; otherwise draft
-    expected = {"corels-broward": "published", "compas-decile": "published", "sfs98": "draft", "psa": "draft"}
+    expected = {"corels-broward": "published", "compas-decile": "published", "sfs98": "draft"}
     assert spec.status == expected[name]
     results = inst[name].run_test_vectors()
     assert len(results) >= 5
@@ -183,73 +183,3 @@ def test_sfs98_equals_a_direct_implementation(inst):
     assert f["total"].between(0, 10).all() and set(f["band"].astype(str)) == {"Poor", "Fair", "Good", "Very Good"}
     assert (f["total"] == 10).any()
     pd.testing.assert_frame_equal(f, score_reference(inst["sfs98"].spec, data), check_dtype=False)
-
-
-# --------------------------------------------------------------------------- PSA
-
-
-def _psa_direct(r: dict) -> tuple[float, float, float]:
-    conviction = int(r["prior_misdemeanor"] or r["prior_felony"])
-    recent = r["prior_fta_recent"]
-    violent = r["prior_violent"]
-    violent_pts = 2 if violent >= 3 else 1 if violent >= 1 else 0
-    fta = r["pending_charge"] + conviction + (4 if recent >= 2 else 2 if recent == 1 else 0) + r["prior_fta_old"]
-    nca = (
-        (2 if r["age_at_arrest"] <= 22 else 0)
-        + 3 * r["pending_charge"]
-        + r["prior_misdemeanor"]
-        + r["prior_felony"]
-        + violent_pts
-        + (2 if recent >= 2 else 1 if recent == 1 else 0)
-        + 2 * r["prior_incarceration"]
-    )
-    nvca = (
-        2 * r["current_violent"]
-        + int(r["current_violent"] == 1 and r["age_at_arrest"] <= 20)
-        + r["pending_charge"]
-        + conviction
-        + violent_pts
-    )
-    fta_scaled = {0: 1, 1: 2, 2: 3, 3: 4, 4: 4, 5: 5, 6: 6, 7: 6}[fta]
-    nca_scaled = [1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 6, 6, 6][nca]
-    return float(fta_scaled), float(nca_scaled), float(nvca)
-
-
-def test_psa_equals_a_direct_implementation(inst):
-    rng = np.random.default_rng(2013)
-    n = 3000
-    data = pd.DataFrame(
-        {
-            "age_at_arrest": rng.choice([18, 19, 20, 21, 22, 23, 35, 70], n),
-            **{
-                c: rng.integers(0, 2, n)
-                for c in (
-                    "current_violent",
-                    "pending_charge",
-                    "prior_misdemeanor",
-                    "prior_felony",
-                    "prior_fta_old",
-                    "prior_incarceration",
-                )
-            },
-            "prior_violent": rng.integers(0, 5, n),
-            "prior_fta_recent": rng.integers(0, 4, n),
-        }
-    )
-    f = inst["psa"].score(data).frame
-    expected = np.array([_psa_direct(r) for r in data.to_dict("records")])
-    np.testing.assert_array_equal(f["fta_score"].to_numpy(), expected[:, 0])
-    np.testing.assert_array_equal(f["nca_score"].to_numpy(), expected[:, 1])
-    np.testing.assert_array_equal(f["nvca_score"].to_numpy(), expected[:, 2])
-    assert f["band"].astype(str).tolist() == ["Yes" if v >= 4 else "No" for v in expected[:, 2]]
-    assert set(f["fta_score"]) == set(range(1, 7)) and set(f["nca_score"]) == set(range(1, 7))
-    pd.testing.assert_frame_equal(f, score_reference(inst["psa"].spec, data), check_dtype=False)
-
-
-def test_psa_refuses_people_under_18(inst):
-    row = {c.name: [0] for c in inst["psa"].input_columns()}
-    row["age_at_arrest"] = [16]
-    f = inst["psa"].score(pd.DataFrame(row)).frame
-    assert f["status"].iloc[0] == "invalid"
-    assert f["reason"].iloc[0].startswith("the PSA is for people aged 18 or older")
-    assert f[["fta_score", "nca_score", "nvca_score"]].isna().all(axis=None)
