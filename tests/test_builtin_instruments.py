@@ -46,7 +46,7 @@ def specs() -> dict[str, InstrumentSpec]:
 def test_file_validates_and_id_matches_file_name(name):
     spec = _plain(name)
     assert spec.id == name
-    assert spec.version == "1.0.0"
+    assert spec.version == {"rnr-general": "1.1.0", "rnr-desistance-integrated": "1.1.0"}.get(name, "1.0.0")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -393,6 +393,15 @@ def _reference_score(spec: InstrumentSpec, inputs: dict) -> dict:
         out[band.id] = None if x is None else _band_label(band, x)
     out["band"] = out[spec.primary_band or spec.bands[0].id]
     out["status"] = "invalid" if invalid else "prorated" if prorated else "ok"
+    for rf in spec.refusals:  # these specs refuse on "a > b" between two raw item values
+        a, b = (name.strip() for name in rf.when.split(" > "))
+        if inputs[a] is not None and inputs[b] is not None and inputs[a] > inputs[b]:
+            # no score: every output blank; the missing-item counts stay
+            for key in out:
+                if not (key == "n_missing" or key.endswith("_missing")):
+                    out[key] = None
+            out["status"], out["reason"] = "invalid", rf.reason
+            break
     return out
 
 

@@ -165,8 +165,8 @@ def test_error_messages_are_shown_literally_not_as_markup(tmp_path):
     ("file_name", "ok"),
     [
         ("rnr-general.yaml", True),
-        ("rnr-general@1.0.0.yaml", True),
-        ("rnr-general-1.0.0.yaml", True),
+        ("rnr-general@1.1.0.yaml", True),
+        ("rnr-general-1.1.0.yaml", True),
         ("rnr-general@2.0.0.yaml", False),
         ("general.yaml", False),
     ],

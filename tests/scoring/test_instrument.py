@@ -131,3 +131,24 @@ def test_compiled_tables_fold_reverse_and_protective():
     np.testing.assert_array_equal(c.items[0].points_table, [3.0, 2.0, 0.0, np.nan])
     np.testing.assert_array_equal(c.items[1].points_table, [0.0, 2.0, 3.0, 0.0])
     assert c.dense.contiguous and not c.dense.zero_lo
+
+
+def test_template_redraws_rows_a_refusal_rejects(builtin):
+    """rnr-general refuses a first conviction after the assessment; the template redraws such rows
+    (with the same generator), so every row scores in strict mode."""
+    inst = builtin["rnr-general"]
+    first = np.random.default_rng(5)
+    raw = inst._template_rows(first, 400)
+    assert (raw["age_at_first_conviction"] > raw["age_at_assessment"]).any()  # the plain draw hits it
+    t = inst.template(400, seed=5)
+    assert not (t["age_at_first_conviction"] > t["age_at_assessment"]).any()
+    assert (inst.score(t, strict=True).frame["status"] == "ok").all()
+
+
+def test_template_warns_when_rows_stay_refused():
+    """OGRS3's whole-years rule rejects nearly every drawn age; the rows are kept and a warning says
+    how many are refused and why (never a silent invalid template)."""
+    inst = load_instrument("ogrs3")
+    with pytest.warns(UserWarning, match=r"rows of instrument 'ogrs3' are still refused.*whole completed years"):
+        t = inst.template(30, seed=0)
+    assert len(t) == 30

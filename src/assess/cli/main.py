@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 console = Console()
@@ -97,7 +99,11 @@ def instruments_template(instrument: str, output: str, rows: int, seed: int) -> 
     from assess.io import TableFormatError, write_table
 
     inst = _load_instrument(instrument)
-    frame = inst.template(rows, seed=seed)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = inst.template(rows, seed=seed)
+    for w in caught:
+        console.print(f"note: {escape(str(w.message))}", highlight=False)
     try:
         path = write_table(frame, output)
     except TableFormatError as exc:

@@ -96,6 +96,7 @@ Example
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -285,6 +286,9 @@ class _Part:
 # --------------------------------------------------------------------------- the instrument
 
 
+#: Rounds of redrawing refused rows in :meth:`Instrument.template`.
+TEMPLATE_REDRAWS = 20
+
 class Instrument:
     """A compiled instrument: score cohorts, list its inputs, run its embedded test vectors.
 
@@ -447,8 +451,41 @@ class Instrument:
 
     def template(self, n: int = 10, seed: int = 0) -> pd.DataFrame:
         """``n`` random *valid* rows, one column per item (scored and unscored), for trying the
-        instrument out or as a data-entry template. Reproducible from ``seed``."""
+        instrument out or as a data-entry template. Reproducible from ``seed``.
+
+        Every value is within its item's response. Rows that one of the instrument's
+        ``refusals`` rejects (for example a first conviction after the assessment) are drawn
+        again from the same generator, up to :data:`TEMPLATE_REDRAWS` times. Rows still refused
+        after that (a refusal that rejects most of the ranges, such as OGRS3's whole-years rule
+        for ages drawn with decimals) are kept, and a :class:`UserWarning` says how many and why.
+        """
         rng = np.random.default_rng(seed)
+        frame = self._template_rows(rng, n)
+        if not self.spec.refusals or n == 0:
+            return frame
+        for attempt in range(TEMPLATE_REDRAWS + 1):
+            problems = self.score(frame).problems
+            hit = problems[problems["item"].astype(str).str.startswith("refusals[")]
+            refused = np.unique(hit["position"].to_numpy())
+            if refused.size == 0:
+                return frame
+            if attempt == TEMPLATE_REDRAWS:
+                break
+            redraw = self._template_rows(rng, refused.size)
+            for col in frame.columns:
+                values = frame[col].to_numpy(copy=True)
+                values[refused] = redraw[col].to_numpy()
+                frame[col] = values
+        reasons = "; ".join(dict.fromkeys(hit["message"].astype(str)))
+        warnings.warn(
+            f"template: {refused.size} of {n} rows of instrument {self.spec.id!r} are still refused "
+            f"after {TEMPLATE_REDRAWS} redraws ({reasons})",
+            UserWarning,
+            stacklevel=2,
+        )
+        return frame
+
+    def _template_rows(self, rng: np.random.Generator, n: int) -> pd.DataFrame:
         cols: dict[str, Any] = {}
         for it in self.spec.items:
             r = it.response
