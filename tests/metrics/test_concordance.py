@@ -451,3 +451,95 @@ def test_uno_case_weights_equal_repeated_rows(data, draw):
     else:
         assert got == pytest.approx(ref, abs=1e-12)
         assert 0.0 <= got <= 1.0
+
+
+# --------------------------------------------------------------------------------------------
+# Harrell's C bootstrap on case weights
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("trial", range(6))
+def test_harrell_on_case_weights_equals_harrell_on_resampled_rows(trial):
+    from assess.metrics.concordance import _harrell_point, _harrell_weighted_statistic
+
+    rng = np.random.default_rng(300 + trial)
+    n = int(rng.integers(20, 300))
+    t = rng.exponential(10, n)
+    if trial % 2:
+        t = np.ceil(t / 4)  # heavy ties in time
+    e = rng.random(n) < rng.uniform(0.2, 0.95)
+    s = rng.integers(0, [2, 6, 40][trial % 3], n).astype(float)
+    for block in (1, 3, 32):  # block size must not change the numbers
+        stat, order = _harrell_weighted_statistic(t, e, s, block)
+        idx = [rng.integers(0, n, n) for _ in range(10)] + [np.arange(n)]
+        counts = np.array([np.bincount(i, minlength=n) for i in idx], dtype=np.float32)
+        got = stat(counts[:, order])
+        ref = np.array([_harrell_point(t[i], e[i], s[i]) for i in idx])
+        assert np.array_equal(np.isnan(got), np.isnan(ref))
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+        # and against lifelines on the full data (the last weight vector is all ones)
+        assert got[-1] == pytest.approx(concordance_index(t, -s, e), abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(surv, st.data())
+def test_harrell_case_weights_equal_repeated_rows(data, draw):
+    """Property: integer case weights (zeros allowed) == the data set with rows repeated."""
+    from assess.metrics.concordance import _harrell_point, _harrell_weighted_statistic
+
+    t, e, s = (np.array(data[0], float), np.array(data[1], bool), np.array(data[2], float))
+    n = t.size
+    w = np.array(draw.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)))
+    stat, order = _harrell_weighted_statistic(t, e, s, block=draw.draw(st.sampled_from([1, 4])))
+    got = stat(w[order][None, :].astype(np.float32))[0]
+    rows = np.repeat(np.arange(n), w)
+    ref = _harrell_point(t[rows], e[rows], s[rows])
+    if math.isnan(ref):
+        assert math.isnan(got)
+    else:
+        assert got == pytest.approx(ref, abs=1e-12)
+        assert 0.0 <= got <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("strata", "how"), [(None, "percentile"), ("event", "bca"), ("groups", "bca")]
+)
+def test_harrell_bootstrap_on_case_weights_equals_row_bootstrap(
+    rng, make_survival, monkeypatch, strata, how
+):
+    """The case-weight bootstrap draws the row bootstrap's replicates: same interval, same BCa."""
+    import assess.metrics.concordance as conc
+
+    t, e, s = make_survival(rng, 400, levels=12, time_levels=None)
+    t = np.round(t, 2)
+    if strata == "groups":
+        strata = rng.integers(0, 3, t.size)
+    kw = dict(ci="bootstrap", n_boot=150, seed=11, strata=strata, bootstrap_method=how, method="sort")
+    fast = harrell_c(t, e, s, **kw)
+    monkeypatch.setattr(conc, "WEIGHTED_MAX_LEVELS", 0)  # forces the row bootstrap
+    slow = harrell_c(t, e, s, **kw, n_jobs=2)
+    for field in ("estimate", "se", "lower", "upper"):
+        assert getattr(fast, field) == pytest.approx(getattr(slow, field), abs=1e-12)
+    assert fast.details["resampling"] == slow.details["resampling"]
+    if how == "bca":
+        assert fast.details["bca_acceleration"] == pytest.approx(
+            slow.details["bca_acceleration"], abs=1e-12
+        )
+
+
+def test_harrell_jackknife_handles_pair_totals_beyond_int32():
+    """From about 65 000 rows the pair total exceeds int32 while the per-row counts are int32;
+    NumPy 2 raised OverflowError when mixing them (BCa on the sort path at n = 100 000)."""
+    from assess.metrics.concordance import harrell_jackknife
+
+    pairs = 3_764_521_485
+    row_conc = np.array([40_000, 0], dtype=np.int32)
+    row_tied = np.array([100, 0], dtype=np.int32)
+    row_pairs = np.array([60_000, 1], dtype=np.int32)
+    conc, tied = 2_500_000_000, 1_000_000
+    got = harrell_jackknife(conc, tied, pairs, row_conc, row_tied, row_pairs)
+    want = [
+        (conc + 0.5 * tied - 40_000 - 50) / (pairs - 60_000),
+        (conc + 0.5 * tied) / (pairs - 1),
+    ]
+    np.testing.assert_allclose(got, want, rtol=1e-15)

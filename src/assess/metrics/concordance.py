@@ -504,10 +504,17 @@ def harrell_jackknife(
     row_tied: np.ndarray,
     row_pairs: np.ndarray,
 ) -> np.ndarray:
-    """Exact leave-one-out values of Harrell's C: removing a row removes exactly its pairs."""
-    num = concordant + 0.5 * tied
+    """Exact leave-one-out values of Harrell's C: removing a row removes exactly its pairs.
+
+    Computed in float64: the totals exceed the int32 range of the per-row counts from about
+    65 000 rows (and NumPy 2 refuses to mix such a Python int with an int32 array).
+    """
+    num = float(concordant) + 0.5 * float(tied)
+    row_conc = np.asarray(row_conc, dtype=np.float64)
+    row_tied = np.asarray(row_tied, dtype=np.float64)
+    row_pairs = np.asarray(row_pairs, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (num - row_conc - 0.5 * row_tied) / (pairs - row_pairs)
+        return (num - row_conc - 0.5 * row_tied) / (float(pairs) - row_pairs)
 
 
 CIChoice = Literal["ij", "bootstrap"] | None
@@ -629,20 +636,37 @@ def harrell_c(
                         pc.row_concordant + pc.row_discordant + pc.row_tied,
                     )
                 )
-            boot = bootstrap(
-                _harrell_point,
-                t,
-                e,
-                s,
-                n_boot=n_boot,
-                seed=seed,
-                strata=_row_strata(strata, e, "event"),
-                ci=bootstrap_method,
-                confidence_level=confidence_level,
-                n_jobs=n_jobs,
-                jackknife=jk,
-                estimate=res.estimate,
-            )
+            if (
+                _count_distinct(s, WEIGHTED_MAX_LEVELS) <= WEIGHTED_MAX_LEVELS
+                and (weighted := _harrell_weighted_statistic(t, e, s)) is not None
+            ):
+                boot = _case_weight_bootstrap(
+                    weighted,
+                    e,
+                    strata,
+                    n_boot=n_boot,
+                    seed=seed,
+                    ci=bootstrap_method,
+                    confidence_level=confidence_level,
+                    n_jobs=n_jobs,
+                    estimate=res.estimate,
+                    jackknife=jk,
+                )
+            else:
+                boot = bootstrap(
+                    _harrell_point,
+                    t,
+                    e,
+                    s,
+                    n_boot=n_boot,
+                    seed=seed,
+                    strata=_row_strata(strata, e, "event"),
+                    ci=bootstrap_method,
+                    confidence_level=confidence_level,
+                    n_jobs=n_jobs,
+                    jackknife=jk,
+                    estimate=res.estimate,
+                )
         res = attach_bootstrap(res, boot)
     return res
 
@@ -922,23 +946,16 @@ def uno_c(
         _count_distinct(s, WEIGHTED_MAX_LEVELS) <= WEIGHTED_MAX_LEVELS
         and (weighted := _uno_weighted_statistic(t, e, s, tau, km)) is not None
     ):
-        # same replicates as the row bootstrap below, evaluated on replicate counts
-        from .bootstrap import bootstrap_weights
-
-        stat_w, order = weighted
-        boot = bootstrap_weights(
-            stat_w,
-            t.size,
+        boot = _case_weight_bootstrap(
+            weighted,
+            e,
+            strata,
             n_boot=n_boot,
             seed=seed,
-            strata=_row_strata(strata, e, "event"),
             ci=bootstrap_method,
             confidence_level=confidence_level,
             n_jobs=n_jobs,
             estimate=res.estimate,
-            order=order,
-            dtype=np.float32 if t.size < 2**22 else np.float64,
-            max_batch_cells=WEIGHTED_BATCH_CELLS,
         )
     else:
 
@@ -1173,6 +1190,59 @@ class CaseWeightPairs:
         surv = np.ones((factor.shape[0] + 1, factor.shape[1]))
         np.cumprod(factor, axis=0, out=surv[1:])
         return surv[self.key_cidx]
+
+
+def _case_weight_bootstrap(weighted, e: np.ndarray, strata: Any, *, jackknife: Any = None, **settings: Any):
+    """The row bootstrap's replicates (same seed, same draws), handed to a case-weight statistic
+    ``weighted = (statistic, order)`` from :func:`_harrell_weighted_statistic` or
+    :func:`_uno_weighted_statistic` as replicate counts in the time order."""
+    from .bootstrap import bootstrap_weights
+
+    stat_w, order = weighted
+    return bootstrap_weights(
+        stat_w,
+        e.size,
+        strata=_row_strata(strata, e, "event"),
+        jackknife=jackknife,
+        order=order,
+        dtype=np.float32 if e.size < 2**22 else np.float64,
+        max_batch_cells=WEIGHTED_BATCH_CELLS,
+        **settings,
+    )
+
+
+def _harrell_weighted_statistic(
+    t: np.ndarray,
+    e: np.ndarray,
+    s: np.ndarray,
+    block: int = WEIGHTED_BLOCK,
+):
+    """Harrell's C as a function of a ``(B, n)`` batch of row weights (bootstrap counts).
+
+    Returns ``(statistic, order)`` as :func:`_uno_weighted_statistic` does (columns of the
+    weights in the time order ``order``), or ``None`` when the precomputed matrices would be
+    too large. Every event is the earlier member of its comparable pairs and each pair has
+    weight 1, so C = sum over keys of weight x score / sum of weight x pairs: the same numbers
+    (to rounding) as :func:`harrell_c` on the data set repeating row j ``c_j`` times.
+    """
+    srank, lv = dense_rank(s)
+    cw = CaseWeightPairs(t, e, srank, lv.size, e.copy(), block)
+    if not cw.fits():
+        return None
+
+    def stat(counts: np.ndarray) -> np.ndarray:
+        B = counts.shape[0]
+        if cw.nkeys == 0:
+            return np.full(B, np.nan)
+        weight, score, pairs, _tails = cw.pair_sums(cw.blocks(counts))
+        weight = weight.astype(np.float64)
+        num = np.einsum("kb,kb->b", weight, score.astype(np.float64))
+        den = np.einsum("kb,kb->b", weight, pairs.astype(np.float64))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = num / den
+        return np.where(den > 0, out, np.nan)
+
+    return stat, cw.seq
 
 
 def _uno_weighted_statistic(
