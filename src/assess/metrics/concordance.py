@@ -607,7 +607,7 @@ def harrell_c(
     if ci == "ij":
         res = _attach_wald(res, res.se, confidence_level, ci_scale, "ij")
     elif ci == "bootstrap":
-        from .bootstrap import attach_bootstrap, bootstrap, bootstrap_counts
+        from .bootstrap import attach_bootstrap, bootstrap_counts
 
         if path == "table":
             cells, status = table.concordance_cells()
@@ -636,37 +636,21 @@ def harrell_c(
                         pc.row_concordant + pc.row_discordant + pc.row_tied,
                     )
                 )
-            if (
-                _count_distinct(s, WEIGHTED_MAX_LEVELS) <= WEIGHTED_MAX_LEVELS
-                and (weighted := _harrell_weighted_statistic(t, e, s)) is not None
-            ):
-                boot = _case_weight_bootstrap(
-                    weighted,
-                    e,
-                    strata,
-                    n_boot=n_boot,
-                    seed=seed,
-                    ci=bootstrap_method,
-                    confidence_level=confidence_level,
-                    n_jobs=n_jobs,
-                    estimate=res.estimate,
-                    jackknife=jk,
-                )
-            else:
-                boot = bootstrap(
-                    _harrell_point,
-                    t,
-                    e,
-                    s,
-                    n_boot=n_boot,
-                    seed=seed,
-                    strata=_row_strata(strata, e, "event"),
-                    ci=bootstrap_method,
-                    confidence_level=confidence_level,
-                    n_jobs=n_jobs,
-                    jackknife=jk,
-                    estimate=res.estimate,
-                )
+            boot = _sort_path_bootstrap(
+                _harrell_point,
+                lambda: _harrell_weighted_statistic(t, e, s),
+                t,
+                e,
+                s,
+                strata,
+                jackknife=jk,
+                n_boot=n_boot,
+                seed=seed,
+                ci=bootstrap_method,
+                confidence_level=confidence_level,
+                n_jobs=n_jobs,
+                estimate=res.estimate,
+            )
         res = attach_bootstrap(res, boot)
     return res
 
@@ -921,7 +905,7 @@ def uno_c(
     res = _uno_compute(t, e, s, tau, km, path)
     if math.isnan(res.estimate) or ci is None:
         return res
-    from .bootstrap import attach_bootstrap, bootstrap, bootstrap_counts
+    from .bootstrap import attach_bootstrap, bootstrap_counts
 
     if path == "table":
         from .tables import SurvivalTable
@@ -942,34 +926,20 @@ def uno_c(
             n_jobs=n_jobs,
             estimate=res.estimate,
         )
-    elif (
-        _count_distinct(s, WEIGHTED_MAX_LEVELS) <= WEIGHTED_MAX_LEVELS
-        and (weighted := _uno_weighted_statistic(t, e, s, tau, km)) is not None
-    ):
-        boot = _case_weight_bootstrap(
-            weighted,
-            e,
-            strata,
-            n_boot=n_boot,
-            seed=seed,
-            ci=bootstrap_method,
-            confidence_level=confidence_level,
-            n_jobs=n_jobs,
-            estimate=res.estimate,
-        )
     else:
 
         def stat(tb: np.ndarray, eb: np.ndarray, sb: np.ndarray) -> float:
             return _uno_compute(tb, eb, sb, tau, km, "sort").estimate
 
-        boot = bootstrap(
+        boot = _sort_path_bootstrap(
             stat,
+            lambda: _uno_weighted_statistic(t, e, s, tau, km),
             t,
             e,
             s,
+            strata,
             n_boot=n_boot,
             seed=seed,
-            strata=_row_strata(strata, e, "event"),
             ci=bootstrap_method,
             confidence_level=confidence_level,
             n_jobs=n_jobs,
@@ -1192,17 +1162,38 @@ class CaseWeightPairs:
         return surv[self.key_cidx]
 
 
-def _case_weight_bootstrap(weighted, e: np.ndarray, strata: Any, *, jackknife: Any = None, **settings: Any):
-    """The row bootstrap's replicates (same seed, same draws), handed to a case-weight statistic
-    ``weighted = (statistic, order)`` from :func:`_harrell_weighted_statistic` or
-    :func:`_uno_weighted_statistic` as replicate counts in the time order."""
-    from .bootstrap import bootstrap_weights
+def _sort_path_bootstrap(
+    row_statistic,
+    weighted_statistic,
+    t: np.ndarray,
+    e: np.ndarray,
+    s: np.ndarray,
+    strata: Any,
+    *,
+    jackknife: Any = None,
+    **settings: Any,
+):
+    """Row bootstrap of a sort-path concordance statistic.
 
+    With at most :data:`WEIGHTED_MAX_LEVELS` score levels, ``weighted_statistic()`` (from
+    :func:`_harrell_weighted_statistic` or :func:`_uno_weighted_statistic`) gives
+    ``(statistic, order)``, and the row bootstrap's replicates (same seed, same draws) are
+    handed to it as replicate counts in the time order. Otherwise, or when its matrices would
+    be too large (``None``), ``row_statistic(t, e, s)`` is recomputed on every resampled data set.
+    """
+    from .bootstrap import bootstrap, bootstrap_weights
+
+    row_strata = _row_strata(strata, e, "event")
+    weighted = (
+        weighted_statistic() if _count_distinct(s, WEIGHTED_MAX_LEVELS) <= WEIGHTED_MAX_LEVELS else None
+    )
+    if weighted is None:
+        return bootstrap(row_statistic, t, e, s, strata=row_strata, jackknife=jackknife, **settings)
     stat_w, order = weighted
     return bootstrap_weights(
         stat_w,
         e.size,
-        strata=_row_strata(strata, e, "event"),
+        strata=row_strata,
         jackknife=jackknife,
         order=order,
         dtype=np.float32 if e.size < 2**22 else np.float64,
