@@ -463,10 +463,11 @@ class Instrument:
         frame = self._template_rows(rng, n)
         if not self.spec.refusals or n == 0:
             return frame
+        refused = np.arange(n)  # rows to check: all at first, then only the redrawn ones
         for attempt in range(TEMPLATE_REDRAWS + 1):
-            problems = self.score(frame).problems
+            problems = self.score(frame.iloc[refused]).problems
             hit = problems[problems["item"].astype(str).str.startswith("refusals[")]
-            refused = np.unique(hit["position"].to_numpy())
+            refused = refused[np.unique(hit["position"].to_numpy())]
             if refused.size == 0:
                 return frame
             if attempt == TEMPLATE_REDRAWS:
